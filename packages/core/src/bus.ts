@@ -17,7 +17,17 @@ export interface EventBus {
    * run at once. The handler settles the message itself through `ack`, `nak` or `term`.
    */
   consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumption>;
+  /**
+   * Fire-and-forget notification, not stored (core NATS publish): how an invoker tells a
+   * blocking caller that an activation finished. Nobody listening means nobody is told.
+   */
+  notify(subject: string, data: Uint8Array): void;
+  listen(subject: string, handler: (data: Uint8Array, subject: string) => void): Listener;
   close(): Promise<void>;
+}
+
+export interface Listener {
+  stop(): void;
 }
 
 export interface PublishOptions {

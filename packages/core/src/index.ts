@@ -21,3 +21,5 @@ export * from './lifecycle/feed-host.js';
 export * from './lifecycle/lease-keeper.js';
 export * from './lifecycle/guarded-call.js';
 export { z } from 'zod';
+export * from './entities/entity-store.js';
+export * from './entities/activation-store.js';

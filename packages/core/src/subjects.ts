@@ -17,6 +17,10 @@ export const Subjects = {
   deadLetter(kind: 'events' | 'invoke' | 'feeds', namespace: string, name: string): string {
     return `kindling.dead.${kind}.${encodeToken(namespace)}.${encodeToken(name)}`;
   },
+  /** Core (not stored) notification that an activation finished. */
+  activationDone(namespace: string, activationId: string): string {
+    return `kindling.done.${encodeToken(namespace)}.${activationId}`;
+  },
   allEvents: 'kindling.events.>',
   allInvocations: 'kindling.invoke.>',
   allDeadLetters: 'kindling.dead.>',
