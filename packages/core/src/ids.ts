@@ -34,3 +34,13 @@ export function deterministicId(...parts: string[]): string {
 export function randomId(bytes = 16): string {
   return randomBytes(bytes).toString('hex');
 }
+
+/** The activation id of a trigger fire: derived from the event, so a redelivery records it once. */
+export function triggerActivationId(namespace: string, trigger: string, eventId: string, eventTimeMs: number): string {
+  return activationIdFor(eventTimeMs, 'trigger', namespace, trigger, eventId);
+}
+
+/** The activation id of the invocation a rule makes for an event: event id + rule, so a redelivered event runs no action twice. */
+export function ruleActivationId(namespace: string, rule: string, eventId: string, eventTimeMs: number): string {
+  return activationIdFor(eventTimeMs, 'rule', namespace, rule, eventId);
+}
