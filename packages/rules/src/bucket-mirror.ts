@@ -1,0 +1,100 @@
+import { backoffDelay, decodeJson, messageOf, type KvBucket, type KvWatch, type Logger } from '@kindling/core';
+
+/** What a mirror tells its owner. */
+export interface MirrorListener<T> {
+  /** The whole bucket, replacing whatever was known: on start and after a lost watch resumes. */
+  reset(entries: ReadonlyMap<string, T>): void;
+  /** One key changed; `null` when it was deleted. */
+  change(key: string, value: T | null): void;
+}
+
+/**
+ * Keeps an in-memory copy of a JSON bucket by watching it. When the watch fails (the store went
+ * away) it is reopened with backoff, and the replay it starts with replaces the copy whole, so a
+ * key deleted while the watch was down does not linger.
+ */
+export class BucketMirror<T> {
+  private watch?: KvWatch;
+  private loop?: Promise<void>;
+  private stopped = false;
+  private retryTimer?: NodeJS.Timeout;
+  private wakeRetry?: () => void;
+
+  constructor(
+    private readonly bucket: KvBucket,
+    private readonly listener: MirrorListener<T>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Resolves once the bucket's current content has been handed to `reset`. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.loop = this.run(resolve, reject);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.wakeRetry?.();
+    this.watch?.stop();
+    await this.loop;
+  }
+
+  private async run(ready: () => void, failStart: (error: unknown) => void): Promise<void> {
+    let initialized = false;
+    for (let attempt = 1; !this.stopped; ) {
+      try {
+        await this.follow(() => {
+          attempt = 1;
+          initialized = true;
+          ready();
+        });
+        if (this.stopped) return;
+        throw new Error('the watch ended');
+      } catch (error) {
+        if (this.stopped) return;
+        // Without a first snapshot the engine cannot serve a single event: let start() fail.
+        if (!initialized) return failStart(error);
+        const delayMs = backoffDelay(attempt++, { initialMs: 200, maxMs: 10_000 });
+        this.log.warn({ bucket: this.bucket.name, err: messageOf(error), retryInMs: delayMs }, 'bucket watch lost; reopening');
+        await new Promise<void>((resolve) => {
+          this.wakeRetry = resolve;
+          this.retryTimer = setTimeout(resolve, delayMs);
+        });
+      }
+    }
+  }
+
+  /** Follows one watch until it ends: replay into a fresh map, then live changes. */
+  private async follow(onInitialized: () => void): Promise<void> {
+    const watch = await this.bucket.watch();
+    this.watch = watch;
+    if (this.stopped) return watch.stop();
+    let snapshot: Map<string, T> | null = new Map();
+    for await (const change of watch) {
+      if (change === 'initialized') {
+        if (snapshot) this.listener.reset(snapshot);
+        snapshot = null;
+        onInitialized();
+        continue;
+      }
+      const value = change.value ? this.decode(change.key, change.value) : null;
+      if (snapshot) {
+        if (value === null) snapshot.delete(change.key);
+        else snapshot.set(change.key, value);
+      } else {
+        this.listener.change(change.key, value);
+      }
+    }
+  }
+
+  private decode(key: string, value: Uint8Array): T | null {
+    try {
+      return decodeJson<T>(value);
+    } catch (error) {
+      this.log.warn({ bucket: this.bucket.name, key, err: messageOf(error) }, 'entity is not JSON; ignoring it');
+      return null;
+    }
+  }
+}

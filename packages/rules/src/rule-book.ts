@@ -1,0 +1,151 @@
+import {
+  Buckets,
+  Subjects,
+  entityKey,
+  messageOf,
+  toParams,
+  type KeyValueStore,
+  type Logger,
+  type RuleRecord,
+  type TriggerRecord,
+} from '@kindling/core';
+import { BucketMirror } from './bucket-mirror.js';
+import { compileRuleFilter, type RuleFilter } from './rule-filter.js';
+
+/** A trigger as the hot path needs it: its record and its default parameters as an object. */
+export interface IndexedTrigger {
+  record: TriggerRecord;
+  params: Readonly<Record<string, unknown>>;
+}
+
+/** An active rule, ready to dispatch: names resolved, filter compiled once. */
+export interface IndexedRule {
+  record: RuleRecord;
+  /** `ns/rule`, as OpenWhisk writes it in a trigger activation's logs. */
+  path: string;
+  /** `ns/action` (or `ns/package/action`). */
+  actionPath: string;
+  actionNamespace: string;
+  /** The action's name within its namespace (`package/action` for a package action). */
+  actionName: string;
+  /** Where its invocations go: `Subjects.invocation(actionNamespace, actionName)`. */
+  invocationSubject: string;
+  filter?: RuleFilter;
+  /** Why a stored filter cannot be compiled: the rule is then skipped, with this in the log. */
+  filterError?: string;
+}
+
+/**
+ * The in-memory index the rule engine dispatches from: every trigger, and the active rules of
+ * each trigger, mirrored from the entity buckets by watching them. A change applies as soon as
+ * its watch event arrives, and the hot path never reads the store.
+ */
+export class RuleBook {
+  private readonly triggers = new Map<string, IndexedTrigger>();
+  /** Every rule by its key, active or not, so that a change can find the old entry. */
+  private readonly rules = new Map<string, RuleRecord>();
+  /** Active rules by trigger key, then by rule key. */
+  private readonly activeRules = new Map<string, Map<string, IndexedRule>>();
+  private readonly mirrors: Array<BucketMirror<unknown>> = [];
+
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const [triggers, rules] = await Promise.all([this.store.bucket(Buckets.triggers), this.store.bucket(Buckets.rules)]);
+    const triggerMirror = new BucketMirror<TriggerRecord>(triggers, {
+      reset: (entries) => {
+        this.triggers.clear();
+        for (const [key, record] of entries) this.setTrigger(key, record);
+      },
+      change: (key, record) => this.setTrigger(key, record),
+    }, this.log);
+    const ruleMirror = new BucketMirror<RuleRecord>(rules, {
+      reset: (entries) => {
+        this.rules.clear();
+        this.activeRules.clear();
+        for (const [key, record] of entries) this.setRule(key, record);
+      },
+      change: (key, record) => this.setRule(key, record),
+    }, this.log);
+    this.mirrors.push(triggerMirror as BucketMirror<unknown>, ruleMirror as BucketMirror<unknown>);
+    try {
+      await Promise.all([triggerMirror.start(), ruleMirror.start()]);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.mirrors.splice(0).map((mirror) => mirror.stop()));
+  }
+
+  /** The trigger stored under `key` (`entityKey(namespace, name)`), if any. */
+  trigger(key: string): IndexedTrigger | undefined {
+    return this.triggers.get(key);
+  }
+
+  /** The active rules of the trigger stored under `key`. */
+  rulesOf(triggerKey: string): Iterable<IndexedRule> {
+    return this.activeRules.get(triggerKey)?.values() ?? [];
+  }
+
+  private setTrigger(key: string, record: TriggerRecord | null): void {
+    if (record === null) this.triggers.delete(key);
+    else this.triggers.set(key, { record, params: toParams(record.parameters) });
+  }
+
+  private setRule(key: string, record: RuleRecord | null): void {
+    const previous = this.rules.get(key);
+    if (previous) this.activeRules.get(triggerKeyOf(previous))?.delete(key);
+    if (record === null) {
+      this.rules.delete(key);
+      return;
+    }
+    this.rules.set(key, record);
+    if (record.status !== 'active') return;
+    // A rule binds a trigger of its own namespace; one that names another namespace's trigger
+    // would let a tenant read another's events, so it is never dispatched.
+    if (record.trigger?.path !== record.namespace) {
+      this.log.warn({ rule: `${record.namespace}/${record.name}`, trigger: record.trigger }, 'rule names a trigger of another namespace; ignoring it');
+      return;
+    }
+    if (typeof record.action?.path !== 'string' || typeof record.action.name !== 'string') {
+      this.log.warn({ rule: `${record.namespace}/${record.name}` }, 'rule has no action; ignoring it');
+      return;
+    }
+    const triggerKey = triggerKeyOf(record);
+    let rules = this.activeRules.get(triggerKey);
+    if (!rules) this.activeRules.set(triggerKey, (rules = new Map()));
+    rules.set(key, indexRule(record));
+  }
+}
+
+function triggerKeyOf(rule: RuleRecord): string {
+  return entityKey(rule.trigger?.path ?? '', rule.trigger?.name ?? '');
+}
+
+function indexRule(record: RuleRecord): IndexedRule {
+  const slash = record.action.path.indexOf('/');
+  const actionNamespace = slash < 0 ? record.action.path : record.action.path.slice(0, slash);
+  const actionPackage = slash < 0 ? '' : `${record.action.path.slice(slash + 1)}/`;
+  const rule: IndexedRule = {
+    record,
+    path: `${record.namespace}/${record.name}`,
+    actionPath: `${record.action.path}/${record.action.name}`,
+    actionNamespace,
+    actionName: `${actionPackage}${record.action.name}`,
+    invocationSubject: Subjects.invocation(actionNamespace, `${actionPackage}${record.action.name}`),
+  };
+  if (record.filter !== undefined) {
+    try {
+      rule.filter = compileRuleFilter(record.filter);
+    } catch (error) {
+      rule.filterError = messageOf(error);
+    }
+  }
+  return rule;
+}
