@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './validation.js';
 export * from './names.js';
 export * from './subjects.js';
+export * from './subject-filter.js';
 export * from './bus.js';
 export * from './store.js';
 export * from './json-bucket.js';

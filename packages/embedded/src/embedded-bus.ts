@@ -1,9 +1,14 @@
 import { join } from 'node:path';
 import {
+  assertFilter,
+  assertSubject,
+  filterCovers,
+  filtersOverlap,
   KindlingError,
   messageOf,
   parseWith,
   Streams,
+  subjectMatches,
   z,
   type ConsumeOptions,
   type Consumption,
@@ -18,7 +23,6 @@ import type { BusRecord } from './bus-records.js';
 import { EmbeddedConsumer } from './embedded-consumer.js';
 import { EmbeddedStream } from './embedded-stream.js';
 import { FileRecordLog, memoryRecordLog, readRecords, type RecordLog } from './record-log.js';
-import { assertFilter, assertSubject, filterCovers, filtersOverlap, subjectMatches } from './subject-filter.js';
 
 export const DUPLICATE_WINDOW_MS = 2 * 60_000;
 export const DEFAULT_ACK_WAIT_MS = 30_000;

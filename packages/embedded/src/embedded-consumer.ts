@@ -1,7 +1,6 @@
-import { messageOf, type BusMessage, type Consumption, type Logger, type MessageHandler } from '@kindling/core';
+import { messageOf, subjectMatches, type BusMessage, type Consumption, type Logger, type MessageHandler } from '@kindling/core';
 import type { BusRecord } from './bus-records.js';
 import type { EmbeddedStream, StoredMessage } from './embedded-stream.js';
-import { subjectMatches } from './subject-filter.js';
 
 interface PendingDelivery {
   /** Deliveries so far. */

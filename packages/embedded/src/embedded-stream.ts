@@ -1,5 +1,5 @@
+import { subjectMatches } from '@kindling/core';
 import type { BusRecord } from './bus-records.js';
-import { subjectMatches } from './subject-filter.js';
 
 export interface StoredMessage {
   seq: number;

@@ -1,4 +1,4 @@
-import { KindlingError } from '@kindling/core';
+import { KindlingError } from './errors.js';
 
 /**
  * NATS subject rules, so that the embedded bus accepts and routes exactly what JetStream
