@@ -5,6 +5,8 @@ export * from './subjects.js';
 export * from './subject-filter.js';
 export * from './bus.js';
 export * from './store.js';
+export * from './kv-change-queue.js';
+export * from './kv-names.js';
 export * from './json-bucket.js';
 export * from './clock.js';
 export * from './logger.js';

@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import { KindlingError, type KvBucket, type KvEntry, type KvWatch, type KvWatchOptions, type Logger } from '@kindling/core';
-import { ChangeQueue } from './change-queue.js';
-import { assertKey } from './kv-names.js';
+import { assertKey, KindlingError, KvChangeQueue, type KvBucket, type KvEntry, type KvWatch, type KvWatchOptions, type Logger } from '@kindling/core';
 import { FileRecordLog, memoryRecordLog, readRecords, type RecordLog } from './record-log.js';
 
 /**
@@ -16,7 +14,7 @@ interface BucketRecord {
 
 interface Watcher {
   prefix: string;
-  queue: ChangeQueue;
+  queue: KvChangeQueue;
 }
 
 /** A key-value bucket of the embedded store: entries in memory, every change in its own log. */
@@ -63,7 +61,7 @@ export class EmbeddedBucket implements KvBucket {
   }
 
   watch(options: KvWatchOptions = {}): Promise<KvWatch> {
-    const watcher: Watcher = { prefix: options.prefix ?? '', queue: new ChangeQueue(() => this.watchers.delete(watcher)) };
+    const watcher: Watcher = { prefix: options.prefix ?? '', queue: new KvChangeQueue(() => this.watchers.delete(watcher)) };
     const current = [...this.entries].filter(([key]) => key.startsWith(watcher.prefix)).sort(([, a], [, b]) => a.revision - b.revision);
     for (const [key, entry] of current) watcher.queue.push({ key, value: entry.value, revision: entry.revision });
     watcher.queue.push('initialized');

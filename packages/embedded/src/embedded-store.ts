@@ -1,6 +1,5 @@
-import type { KeyValueStore, KvBucket, Logger } from '@kindling/core';
+import { assertBucketName, type KeyValueStore, type KvBucket, type Logger } from '@kindling/core';
 import { EmbeddedBucket } from './embedded-bucket.js';
-import { assertBucketName } from './kv-names.js';
 
 /** The embedded key-value store: buckets opened on first use, each with its own log file. */
 export class EmbeddedStore implements KeyValueStore {

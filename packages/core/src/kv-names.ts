@@ -1,4 +1,4 @@
-import { KindlingError } from '@kindling/core';
+import { KindlingError } from './errors.js';
 
 const KEY = /^[-_=A-Za-z0-9]+(?:\.[-_=A-Za-z0-9]+)*$/;
 const BUCKET = /^[-_A-Za-z0-9]+$/;

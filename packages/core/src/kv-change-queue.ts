@@ -1,9 +1,12 @@
-import type { KvChange, KvWatch } from '@kindling/core';
+import type { KvChange, KvWatch } from './store.js';
 
 type Item = KvChange | 'initialized';
 
-/** The async iterable behind a watch: changes are pushed in, the watcher pulls them out. */
-export class ChangeQueue implements KvWatch {
+/**
+ * The async iterable behind a `KvWatch`, for backends to build theirs on: changes are pushed
+ * in, the watcher pulls them out; `stop()` (or leaving a for-await loop) ends the iteration.
+ */
+export class KvChangeQueue implements KvWatch {
   private readonly items: Item[] = [];
   private waiting: ((result: IteratorResult<Item>) => void) | undefined;
   private stopped = false;
