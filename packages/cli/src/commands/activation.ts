@@ -1,0 +1,88 @@
+import { annotation, statusText, type ActivationStatusCode, type KeyValue } from '@kindling/core';
+import type { Command } from 'commander';
+import { entityPath, isRecord } from '../api-client.js';
+import { timestamp } from '../option-parsers.js';
+import { formatDuration, formatTime } from '../output.js';
+import { commandContext, type CliRuntime } from '../runtime.js';
+import { addListOptions, type ListFlags } from './list-options.js';
+
+interface ActivationListFlags extends ListFlags {
+  since?: number;
+  upto?: number;
+}
+
+/** A list entry: OpenWhisk's brief has `statusCode`, a full record `response.status`. */
+interface ActivationSummary {
+  activationId: string;
+  namespace?: string;
+  name?: string;
+  start?: number;
+  duration?: number;
+  statusCode?: number;
+  response?: { status?: string };
+  annotations?: KeyValue[];
+}
+
+export function registerActivationCommands(program: Command, runtime: CliRuntime, userAgent: string): void {
+  const group = program.command('activation').description('records of trigger fires and action runs');
+  const context = (command: Command) => commandContext(runtime, command, userAgent);
+
+  addListOptions(group.command('list [name]'))
+    .description('list activations, newest first, of all entities or of one action or trigger')
+    .option('--since <time>', 'only those started at or after this time (epoch ms or a date)', timestamp)
+    .option('--upto <time>', 'only those started at or before this time (epoch ms or a date)', timestamp)
+    .action(async (name: string | undefined, flags: ActivationListFlags, command: Command) => {
+      const ctx = context(command);
+      const { body } = await (await ctx.api()).request<ActivationSummary[]>('GET', entityPath('activations', ''), {
+        query: { name, limit: flags.limit, skip: flags.skip, since: flags.since, upto: flags.upto },
+      });
+      ctx.out.list(body, [
+        { header: 'start', value: (a) => formatTime(a.start) },
+        { header: 'activation id', value: (a) => a.activationId },
+        { header: 'kind', value: (a) => String(annotation(a.annotations ?? [], 'kind') ?? '') },
+        { header: 'duration', value: (a) => formatDuration(a.duration) },
+        { header: 'status', value: statusOf },
+        { header: 'name', value: (a) => a.name ?? '' },
+      ]);
+    });
+
+  group
+    .command('get <id>')
+    .description('show an activation record')
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const ctx = context(command);
+      const { body } = await (await ctx.api()).request('GET', entityPath('activations', id));
+      ctx.out.record(ctx.out.json ? body : withLogCount(body, id));
+    });
+
+  group
+    .command('logs <id>')
+    .description("print an activation's log lines")
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const ctx = context(command);
+      const { body } = await (await ctx.api()).request<{ logs?: unknown[] }>('GET', `${entityPath('activations', id)}/logs`);
+      const lines = Array.isArray(body?.logs) ? body.logs.map(String) : [];
+      ctx.out.lines(lines, body);
+    });
+
+  group
+    .command('result <id>')
+    .description("print an activation's result")
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const ctx = context(command);
+      const { body } = await (await ctx.api()).request('GET', `${entityPath('activations', id)}/result`);
+      ctx.out.value(ctx.out.json || !isRecord(body) ? body : (body.result ?? {}));
+    });
+}
+
+function statusOf(activation: ActivationSummary): string {
+  if (typeof activation.response?.status === 'string') return activation.response.status;
+  const code = activation.statusCode;
+  return code === 0 || code === 1 || code === 2 || code === 3 ? statusText(code as ActivationStatusCode) : '';
+}
+
+/** For people, logs are counted in the record and printed by `activation logs`. */
+function withLogCount(activation: unknown, id: string): unknown {
+  if (!isRecord(activation) || !Array.isArray(activation.logs)) return activation;
+  return { ...activation, logs: `${activation.logs.length} lines (kindling activation logs ${id})` };
+}

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { entityPath } from '../api-client.js';
+import { usageError } from '../exit-codes.js';
+import { collectParam, gatherParams, type ParamFlags } from '../params.js';
+import { commandContext, type CliRuntime } from '../runtime.js';
+
+/**
+ * A feed is named by its trigger (a trigger has at most one). A feed is created with its
+ * trigger: `kindling trigger create <name> --feed provider/kind -p ...`.
+ */
+export function registerFeedCommands(program: Command, runtime: CliRuntime, userAgent: string): void {
+  const group = program.command('feed').description("read, pause, resume, update and delete a trigger's feed");
+  const context = (command: Command) => commandContext(runtime, command, userAgent);
+
+  group
+    .command('get <trigger>')
+    .description("show the trigger's feed: provider, kind, parameters (secrets masked) and status")
+    .action(async (trigger: string, _flags: unknown, command: Command) => {
+      const ctx = context(command);
+      const { body } = await (await ctx.api()).request('GET', entityPath('feeds', trigger));
+      ctx.out.record(body);
+    });
+
+  for (const [verb, action, done] of [
+    ['pause', 'pause', 'paused'],
+    ['resume', 'unpause', 'resumed'],
+  ] as const) {
+    group
+      .command(`${verb} <trigger>`)
+      .description(verb === 'pause' ? 'stop the feed firing, keeping it and its cursor' : 'start a paused feed again')
+      .action(async (trigger: string, _flags: unknown, command: Command) => {
+        const ctx = context(command);
+        const { body } = await (await ctx.api()).request('POST', entityPath('feeds', trigger), { body: { action } });
+        ctx.out.done(`${done} the feed of trigger ${trigger}`, body);
+      });
+  }
+
+  group
+    .command('update <trigger>')
+    .description("replace the feed's parameters (validated by its provider before anything changes)")
+    .option('-p, --param <key> <value>', 'feed parameter (value read as JSON when it parses, else text); repeatable', collectParam)
+    .option('-P, --param-file <file>', 'feed parameters from a JSON object file (-p wins over it)')
+    .action(async (trigger: string, flags: ParamFlags, command: Command) => {
+      const ctx = context(command);
+      if (flags.param === undefined && flags.paramFile === undefined) {
+        throw usageError('feed update needs the new parameters: -p KEY VALUE or --param-file', '--param');
+      }
+      const params = await gatherParams(flags);
+      const { body } = await (await ctx.api()).request('PUT', entityPath('feeds', trigger), { body: { params } });
+      ctx.out.done(`updated the feed of trigger ${trigger}`, body);
+    });
+
+  group
+    .command('delete <trigger>')
+    .description('delete the feed, keeping the trigger (which can still be fired by hand)')
+    .action(async (trigger: string, _flags: unknown, command: Command) => {
+      const ctx = context(command);
+      const { body } = await (await ctx.api()).request('DELETE', entityPath('feeds', trigger));
+      ctx.out.done(`deleted the feed of trigger ${trigger}`, body);
+    });
+}

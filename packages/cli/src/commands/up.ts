@@ -1,0 +1,102 @@
+import { resolve } from 'node:path';
+import { createLogger } from '@kindling/core';
+import { Option, type Command } from 'commander';
+import { checkAuth, configFilePath, writeConfigFile } from '../config.js';
+import { integerIn, repeatable } from '../option-parsers.js';
+import { Output } from '../output.js';
+import type { PlatformOptions, RunningPlatform } from '../platform/start-platform.js';
+import type { CliRuntime, GlobalOptions } from '../runtime.js';
+import { watchShutdownSignals } from '../shutdown-signals.js';
+
+interface UpFlags {
+  port: number;
+  host: string;
+  dataDir?: string;
+  nats?: string;
+  runtime: 'process' | 'docker';
+  provider?: string[];
+  mqttPort?: number;
+  mqtt: boolean;
+  publicUrl?: string;
+}
+
+export function registerUpCommand(program: Command, runtime: CliRuntime): void {
+  program
+    .command('up')
+    .description('start the whole platform in this process: API, providers, rule engine and runner')
+    .option('--port <port>', 'port of the REST API', integerIn(0, 65_535), 3233)
+    .option('--host <host>', 'address the REST API listens on', '127.0.0.1')
+    .option('--data-dir <dir>', 'where entities, feeds and cursors are kept (default: $KINDLING_DATA_DIR or ./.kindling)')
+    .option('--nats <url>', 'use NATS JetStream at this URL instead of the embedded bus and store')
+    .addOption(new Option('--runtime <runtime>', 'how actions run').choices(['process', 'docker']).default('process'))
+    .option('--provider <package>', 'also load this feed provider package; repeatable', repeatable)
+    .option('--mqtt-port <port>', 'port of the embedded MQTT broker', integerIn(0, 65_535))
+    .option('--no-mqtt', 'do not start the embedded MQTT broker')
+    .option('--public-url <url>', 'URL the outside world reaches the API at (for webhook feeds)')
+    .addHelpText('after', '\nThe guest key is --auth <uuid:key> if given, else the one kept in the data directory.')
+    .action(async (flags: UpFlags, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const options = platformOptions(flags, globals, runtime);
+      const out = new Output(runtime.io, Boolean(globals.json));
+      const watch = (runtime.watchShutdown ?? watchShutdownSignals)();
+      try {
+        const start = runtime.startPlatform ?? (await import('../platform/start-platform.js')).startPlatform;
+        const platform = await start(options);
+        await announce(platform, options, out, runtime);
+        const signal = await watch.requested;
+        runtime.io.stderr(`${signal}: stopping (again to force)\n`);
+        await platform.stop();
+        runtime.io.stderr('stopped\n');
+      } finally {
+        watch.dispose();
+      }
+    });
+}
+
+/** The command line as the composition root takes it; paths resolved against the working directory. */
+export function platformOptions(flags: UpFlags, globals: GlobalOptions, runtime: CliRuntime): PlatformOptions {
+  const dataDir = resolve(runtime.cwd, flags.dataDir ?? runtime.env.KINDLING_DATA_DIR ?? '.kindling');
+  return {
+    port: flags.port,
+    host: flags.host,
+    dataDir,
+    auth: globals.auth === undefined ? undefined : checkAuth(globals.auth, '--auth'),
+    natsUrl: flags.nats,
+    runtime: flags.runtime,
+    providers: flags.provider ?? [],
+    mqttPort: flags.mqttPort,
+    mqtt: flags.mqtt,
+    publicUrl: flags.publicUrl,
+    // Logs go to stderr: stdout carries what `up` reports (the URL and key), for people or for --json.
+    log: createLogger({ name: 'kindling', destination: process.stderr }),
+  };
+}
+
+/** Prints where the API is and the guest key, and points the CLI's config at them. */
+async function announce(platform: RunningPlatform, options: PlatformOptions, out: Output, runtime: CliRuntime): Promise<void> {
+  const configPath = configFilePath(runtime.env);
+  let configWritten = true;
+  try {
+    await writeConfigFile(configPath, { apihost: platform.apiUrl, auth: platform.guestAuth });
+  } catch (error) {
+    configWritten = false;
+    out.warn(`could not write the CLI config ${configPath}: ${(error as Error).message}`);
+  }
+  if (out.json) {
+    out.value({ apiUrl: platform.apiUrl, guestAuth: platform.guestAuth, dataDir: options.dataDir, config: configWritten ? configPath : null });
+    return;
+  }
+  runtime.io.stdout(
+    [
+      'Kindling is up.',
+      `  API URL    ${platform.apiUrl}`,
+      `  guest key  ${platform.guestAuth}`,
+      `  data dir   ${options.dataDir}`,
+      configWritten ? `  config     ${configPath} (kindling commands now use this API and key)` : undefined,
+      'Press Ctrl-C to stop.',
+      '',
+    ]
+      .filter((line) => line !== undefined)
+      .join('\n'),
+  );
+}

@@ -1,0 +1,25 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Commander parser for a whole number in `[min, max]`. */
+export function integerIn(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`);
+    }
+    return value;
+  };
+}
+
+/** Commander collector for a flag that may be repeated. */
+export function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A point in time as epoch ms: epoch ms itself, or any date `Date` parses (`2024-05-01T12:00Z`). */
+export function timestamp(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text);
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError('expected epoch milliseconds or a date such as 2024-05-01T12:00:00Z');
+  return ms;
+}
