@@ -279,6 +279,29 @@ describe('activation', () => {
     expect(JSON.parse((await kindling('activation', 'result', ACTIVATION_ID, '--json')).out)).toMatchObject({ status: 'success' });
   });
 
+  it('poll prints each new activation once, oldest first, until asked to stop', async () => {
+    let stop: (signal: string) => void = () => undefined;
+    const requested = new Promise<string>((resolve) => (stop = resolve));
+    const first = { activationId: 'a'.repeat(32), name: 'hello', start: 1700000000000, duration: 5, statusCode: 0 };
+    const second = { activationId: 'b'.repeat(32), name: 'hello', start: 1700000001000, duration: 7, statusCode: 1 };
+    let polls = 0;
+    api.on('GET', 'namespaces/_/activations', () => {
+      polls += 1;
+      if (polls === 2) stop('SIGINT');
+      return { status: 200, body: polls === 1 ? [first] : [second, first] };
+    });
+    const { io, out } = captureIo();
+    const env = { KINDLING_CONFIG: join(dir, 'none.json'), KINDLING_APIHOST: api.url, KINDLING_AUTH: AUTH };
+    const code = await runCli(['activation', 'poll', 'hello', '--since', '1700000000000', '--interval', '0.01'], {
+      io,
+      env,
+      watchShutdown: () => ({ requested, dispose: () => undefined }),
+    });
+    expect(code).toBe(ExitCode.ok);
+    expect(out()).toBe(`2023-11-14T22:13:20Z  ${'a'.repeat(32)}  hello  success  5ms\n2023-11-14T22:13:21Z  ${'b'.repeat(32)}  hello  application error  7ms\n`);
+    expect(api.requests[0]!.query).toEqual({ name: 'hello', since: '1700000000000', limit: '200' });
+  });
+
   it('a --since that is not a time is a usage error', async () => {
     expect((await kindling('activation', 'list', '--since', 'yesterday-ish')).code).toBe(ExitCode.usage);
   });

@@ -23,3 +23,10 @@ export function timestamp(text: string): number {
   if (Number.isNaN(ms)) throw new InvalidArgumentError('expected epoch milliseconds or a date such as 2024-05-01T12:00:00Z');
   return ms;
 }
+
+/** A positive number of seconds, fractions allowed (`0.5`); returned in milliseconds. */
+export function secondsAsMs(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return Math.round(value * 1000);
+}

@@ -1,26 +1,16 @@
-import { annotation, statusText, type ActivationStatusCode, type KeyValue } from '@kindling/core';
+import { annotation } from '@kindling/core';
 import type { Command } from 'commander';
 import { entityPath, isRecord } from '../api-client.js';
 import { timestamp } from '../option-parsers.js';
 import { formatDuration, formatTime } from '../output.js';
 import { commandContext, type CliRuntime } from '../runtime.js';
+import { registerActivationPoll } from './activation-poll.js';
+import { statusOf, type ActivationSummary } from './activation-view.js';
 import { addListOptions, type ListFlags } from './list-options.js';
 
 interface ActivationListFlags extends ListFlags {
   since?: number;
   upto?: number;
-}
-
-/** A list entry: OpenWhisk's brief has `statusCode`, a full record `response.status`. */
-interface ActivationSummary {
-  activationId: string;
-  namespace?: string;
-  name?: string;
-  start?: number;
-  duration?: number;
-  statusCode?: number;
-  response?: { status?: string };
-  annotations?: KeyValue[];
 }
 
 export function registerActivationCommands(program: Command, runtime: CliRuntime, userAgent: string): void {
@@ -73,12 +63,8 @@ export function registerActivationCommands(program: Command, runtime: CliRuntime
       const { body } = await (await ctx.api()).request('GET', `${entityPath('activations', id)}/result`);
       ctx.out.value(ctx.out.json || !isRecord(body) ? body : (body.result ?? {}));
     });
-}
 
-function statusOf(activation: ActivationSummary): string {
-  if (typeof activation.response?.status === 'string') return activation.response.status;
-  const code = activation.statusCode;
-  return code === 0 || code === 1 || code === 2 || code === 3 ? statusText(code as ActivationStatusCode) : '';
+  registerActivationPoll(group, runtime, userAgent);
 }
 
 /** For people, logs are counted in the record and printed by `activation logs`. */
