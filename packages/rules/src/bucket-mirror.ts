@@ -1,4 +1,4 @@
-import { backoffDelay, decodeJson, messageOf, type KvBucket, type KvWatch, type Logger } from '@kindling/core';
+import { backoffDelay, decodeJson, KindlingError, messageOf, type KvBucket, type KvWatch, type Logger } from '@kindling/core';
 
 /** What a mirror tells its owner. */
 export interface MirrorListener<T> {
@@ -19,6 +19,9 @@ export class BucketMirror<T> {
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;
   private wakeRetry?: () => void;
+  /** The highest bucket revision the copy reflects. */
+  private applied = 0;
+  private readonly waiters: Array<{ revision: number; resolve: () => void; reject: (error: Error) => void }> = [];
 
   constructor(
     private readonly bucket: KvBucket,
@@ -33,12 +36,20 @@ export class BucketMirror<T> {
     });
   }
 
+  /** Resolves once the copy reflects the bucket write that returned `revision`. */
+  reflects(revision: number): Promise<void> {
+    if (revision <= this.applied) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new KindlingError('KND_INTERNAL', 'the rule index is stopped'));
+    return new Promise((resolve, reject) => this.waiters.push({ revision, resolve, reject }));
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.wakeRetry?.();
     this.watch?.stop();
     await this.loop;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new KindlingError('KND_INTERNAL', 'the rule index stopped'));
   }
 
   private async run(ready: () => void, failStart: (error: unknown) => void): Promise<void> {
@@ -72,10 +83,12 @@ export class BucketMirror<T> {
     this.watch = watch;
     if (this.stopped) return watch.stop();
     let snapshot: Map<string, T> | null = new Map();
+    let replayed = 0;
     for await (const change of watch) {
       if (change === 'initialized') {
         if (snapshot) this.listener.reset(snapshot);
         snapshot = null;
+        this.advance(replayed);
         onInitialized();
         continue;
       }
@@ -83,8 +96,22 @@ export class BucketMirror<T> {
       if (snapshot) {
         if (value === null) snapshot.delete(change.key);
         else snapshot.set(change.key, value);
+        replayed = Math.max(replayed, change.revision);
       } else {
         this.listener.change(change.key, value);
+        this.advance(change.revision);
+      }
+    }
+  }
+
+  private advance(revision: number): void {
+    if (revision <= this.applied) return;
+    this.applied = revision;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!;
+      if (waiter.revision <= revision) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
       }
     }
   }

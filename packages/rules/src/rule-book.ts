@@ -2,6 +2,7 @@ import {
   Buckets,
   Subjects,
   entityKey,
+  KindlingError,
   messageOf,
   toParams,
   type KeyValueStore,
@@ -46,7 +47,8 @@ export class RuleBook {
   private readonly rules = new Map<string, RuleRecord>();
   /** Active rules by trigger key, then by rule key. */
   private readonly activeRules = new Map<string, Map<string, IndexedRule>>();
-  private readonly mirrors: Array<BucketMirror<unknown>> = [];
+  private triggerMirror?: BucketMirror<TriggerRecord>;
+  private ruleMirror?: BucketMirror<RuleRecord>;
 
   constructor(
     private readonly store: KeyValueStore,
@@ -70,7 +72,8 @@ export class RuleBook {
       },
       change: (key, record) => this.setRule(key, record),
     }, this.log);
-    this.mirrors.push(triggerMirror as BucketMirror<unknown>, ruleMirror as BucketMirror<unknown>);
+    this.triggerMirror = triggerMirror;
+    this.ruleMirror = ruleMirror;
     try {
       await Promise.all([triggerMirror.start(), ruleMirror.start()]);
     } catch (error) {
@@ -80,7 +83,14 @@ export class RuleBook {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.mirrors.splice(0).map((mirror) => mirror.stop()));
+    await Promise.all([this.triggerMirror?.stop(), this.ruleMirror?.stop()]);
+  }
+
+  /** Resolves once the index reflects the write to `bucket` that returned `revision`. */
+  reflects(bucket: 'triggers' | 'rules', revision: number): Promise<void> {
+    const mirror = bucket === 'triggers' ? this.triggerMirror : this.ruleMirror;
+    if (!mirror) throw new KindlingError('KND_INTERNAL', 'the rule index is not started');
+    return mirror.reflects(revision);
   }
 
   /** The trigger stored under `key` (`entityKey(namespace, name)`), if any. */

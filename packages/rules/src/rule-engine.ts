@@ -116,6 +116,15 @@ export class RuleEngine {
     this.log.info({ ...this.counters }, 'rule engine stopped');
   }
 
+  /**
+   * Resolves once the engine dispatches by the entity write to `bucket` that returned
+   * `revision` (the number `EntityStore.put` returns): for callers that must know a rule they
+   * just changed is in force, such as a one-process platform answering "create rule, fire".
+   */
+  reflects(bucket: 'triggers' | 'rules', revision: number): Promise<void> {
+    return this.book.reflects(bucket, revision);
+  }
+
   metrics(): RuleEngineMetrics {
     return { ...this.counters };
   }
