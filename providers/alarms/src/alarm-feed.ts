@@ -1,0 +1,175 @@
+import { deterministicId, FeedError, FeedStoppedError, messageOf, type FeedContext, type FeedHandle, type FeedInstance } from '@kindling/core';
+import type { AlarmPlan } from './alarm-plan.js';
+import { nextFire } from './catch-up.js';
+import type { QueuedTimer, TimerQueue } from './timer-queue.js';
+
+/** What an alarm feed keeps in its cursor; written only after the fire it records is durable. */
+export interface AlarmCursor {
+  v: 1;
+  /** The schedule this cursor belongs to (`AlarmPlan.fingerprint`). */
+  schedule: string;
+  /** When the schedule first started: fire times before it were never owed (except for `once`). */
+  since: number;
+  /** Scheduled time (epoch ms) of the last fire made durable. */
+  lastFireAt?: number;
+  /** Fires made durable under this schedule: what `maxTriggers` counts, across restarts. */
+  fires: number;
+  /**
+   * Set once the alarm has nothing left to do (fired once, maxTriggers reached, stopDate
+   * passed). `deleteAfterFire` is copied here for the platform, which owns trigger deletion.
+   */
+  done?: { at: number; reason: string; deleteAfterFire?: boolean | 'rules' };
+}
+
+/** The event id of the fire scheduled at `scheduledAt`: a retry, a restart or a second host reuse it. */
+export function alarmEventId(feedId: string, scheduledAt: number): string {
+  return deterministicId('alarms', feedId, String(scheduledAt));
+}
+
+export function isAlarmCursor(value: unknown): value is AlarmCursor {
+  const cursor = value as Partial<AlarmCursor> | null | undefined;
+  return (
+    !!cursor &&
+    cursor.v === 1 &&
+    typeof cursor.schedule === 'string' &&
+    typeof cursor.since === 'number' &&
+    typeof cursor.fires === 'number' &&
+    (cursor.lastFireAt === undefined || typeof cursor.lastFireAt === 'number')
+  );
+}
+
+const iso = (time: number) => new Date(time).toISOString();
+
+/**
+ * The first fire time still owed by a feed with this cursor: after the last durable fire, else
+ * since the schedule started (any time at all for `once`).
+ */
+export function owedFrom(cursor: AlarmCursor, plan: AlarmPlan): number {
+  if (cursor.lastFireAt !== undefined) return cursor.lastFireAt + 1;
+  return plan.owesFiresBeforeFirstStart ? Number.MIN_SAFE_INTEGER : cursor.since;
+}
+
+/**
+ * One running alarm: waits in the host's shared timer queue for its next fire time, fires with
+ * an id derived from that time, stores the cursor once the fire is durable, then decides the
+ * next fire time (catching up by policy if it fell behind).
+ */
+export class AlarmFeed implements FeedHandle {
+  private cursor: AlarmCursor;
+  private timer: QueuedTimer | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  private constructor(
+    private readonly feed: FeedInstance<unknown>,
+    private readonly ctx: FeedContext,
+    private readonly plan: AlarmPlan,
+    cursor: AlarmCursor,
+  ) {
+    this.cursor = cursor;
+  }
+
+  static async start(feed: FeedInstance<unknown>, ctx: FeedContext, plan: AlarmPlan, queue: TimerQueue): Promise<AlarmFeed> {
+    const now = ctx.clock.now();
+    const stored = await ctx.cursor.get<unknown>();
+    let cursor: AlarmCursor;
+    if (isAlarmCursor(stored) && stored.schedule === plan.fingerprint) {
+      // A finished alarm may have been updated (a higher maxTriggers): whether it is done is decided afresh.
+      const { done: _done, ...rest } = stored;
+      cursor = rest;
+    } else {
+      cursor = { v: 1, schedule: plan.fingerprint, since: now, fires: 0 };
+      await ctx.cursor.set(cursor);
+    }
+    const alarm = new AlarmFeed(feed, ctx, plan, cursor);
+    if (ctx.signal.aborted) {
+      alarm.stopped = true;
+      return alarm;
+    }
+    alarm.timer = queue.register((dueAt) => (alarm.inFlight = alarm.fireDue(dueAt)));
+    ctx.signal.addEventListener('abort', () => alarm.halt(), { once: true });
+    const doneReason = alarm.scheduleNext(owedFrom(cursor, plan), now);
+    if (doneReason !== undefined) {
+      alarm.halt();
+      await alarm.recordDone(doneReason);
+      throw new FeedError(`the alarm is done: ${doneReason}`, { retryable: false });
+    }
+    return alarm;
+  }
+
+  async stop(): Promise<void> {
+    this.halt();
+    await this.inFlight;
+  }
+
+  private halt(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
+
+  private async fireDue(dueAt: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.ctx.fire(this.plan.data, { id: alarmEventId(this.feed.id, dueAt), time: dueAt });
+    } catch (error) {
+      // Stopped meanwhile: the fire was refused, nothing to record.
+      if (this.stopped || error instanceof FeedStoppedError) return;
+      this.ctx.fail(new FeedError(`firing the alarm due at ${iso(dueAt)} failed: ${messageOf(error)}`, { cause: error }));
+      return;
+    }
+    // Durable now: record it even if the feed was stopped during the publish, so no restart repeats it.
+    const cursor: AlarmCursor = { ...this.cursor, lastFireAt: dueAt, fires: this.cursor.fires + 1 };
+    try {
+      await this.ctx.cursor.set(cursor);
+    } catch (error) {
+      if (this.stopped) return;
+      this.ctx.fail(new FeedError(`storing the time of the fire due at ${iso(dueAt)} failed: ${messageOf(error)}`, { cause: error }));
+      return;
+    }
+    this.cursor = cursor;
+    if (this.stopped) return;
+    const doneReason = this.scheduleNext(dueAt + 1, this.ctx.clock.now());
+    if (doneReason !== undefined) {
+      this.halt();
+      await this.recordDone(doneReason);
+      this.ctx.fail(new FeedError(`the alarm is done: ${doneReason}`, { retryable: false }));
+    }
+  }
+
+  /** Puts the feed in the queue for its next fire time; returns why it is done when it has none. */
+  private scheduleNext(from: number, now: number): string | undefined {
+    const { maxTriggers } = this.plan;
+    if (maxTriggers !== undefined && this.cursor.fires >= maxTriggers) {
+      return this.plan.kind === 'once'
+        ? `it fired once, at ${iso(this.cursor.lastFireAt ?? now)}`
+        : `maxTriggers (${maxTriggers}) reached; last fire at ${iso(this.cursor.lastFireAt ?? now)}`;
+    }
+    const { at, skipped } = nextFire(this.plan.schedule, from, now, this.plan.catchUp);
+    if (skipped) {
+      this.ctx.log.warn(
+        { catchUp: this.plan.catchUp.mode, missedFrom: iso(skipped.first), missedTo: iso(skipped.last) },
+        'alarm fires missed while the feed was not running (or behind) were skipped',
+      );
+    }
+    if (at === undefined) {
+      if (this.plan.stopAt !== undefined) return `no fire time is left before stopDate (${iso(this.plan.stopAt)})`;
+      if (this.plan.kind === 'once') return `its date passed while the feed was not running, and catchUp is '${this.plan.catchUp.mode}'`;
+      return 'its schedule has no fire time left';
+    }
+    this.timer?.schedule(at);
+    return undefined;
+  }
+
+  private async recordDone(reason: string): Promise<void> {
+    const done: NonNullable<AlarmCursor['done']> = { at: this.ctx.clock.now(), reason };
+    if (this.plan.deleteAfterFire !== undefined) done.deleteAfterFire = this.plan.deleteAfterFire;
+    const cursor: AlarmCursor = { ...this.cursor, done };
+    try {
+      await this.ctx.cursor.set(cursor);
+      this.cursor = cursor;
+    } catch (error) {
+      this.ctx.log.warn({ err: messageOf(error) }, 'recording that the alarm is done failed');
+    }
+    this.ctx.log.info({ reason }, 'alarm done');
+  }
+}
