@@ -54,6 +54,10 @@ interface RunningFeed {
   stableTimer?: TimerHandle;
   /** Resolves once `start` has returned (or failed). */
   started?: Promise<void>;
+  /** The reason of the last `degraded` not followed by `healthy`: a feed can report it during start. */
+  degradedReason?: string;
+  /** Status writes from `degraded`/`healthy`, in call order, so that a quick flip lands in order. */
+  statusWrites?: Promise<void>;
 }
 
 /**
@@ -261,7 +265,8 @@ export class FeedHost {
     }
     markStarted();
     if (abort.signal.aborted) return;
-    await this.writeStatus(record, 'active', { failures });
+    if (feed.degradedReason !== undefined) await this.writeStatus(record, 'failing', { failures, reason: feed.degradedReason });
+    else await this.writeStatus(record, 'active', { failures });
     this.log.info({ feedId: record.id, provider: record.provider, kind: record.kind }, 'feed started');
     if (failures > 0) {
       feed.stableTimer = this.clock.setTimeout(() => {
@@ -423,16 +428,25 @@ export class FeedHost {
       degraded: (reason) => {
         if (!current()) return;
         const secrets = this.options.registry.secretValues(record.provider, record.kind, record.params);
-        void this.writeStatus(record, 'failing', { reason: scrubSecrets(reason, secrets) });
+        feed.degradedReason = scrubSecrets(reason, secrets);
+        const scrubbed = feed.degradedReason;
+        this.chainStatusWrite(feed, () => this.writeStatus(record, 'failing', { reason: scrubbed }));
       },
       healthy: () => {
         if (!current()) return;
-        void this.repo.statuses.get(record.id).then((status) => {
-          if (status && status.value.status !== 'active' && current()) return this.writeStatus(record, 'active', {});
-          return undefined;
+        feed.degradedReason = undefined;
+        this.chainStatusWrite(feed, async () => {
+          const status = await this.repo.statuses.get(record.id);
+          if (status && status.value.status !== 'active' && current()) await this.writeStatus(record, 'active', {});
         });
       },
     };
+  }
+
+  private chainStatusWrite(feed: RunningFeed, write: () => Promise<void>): void {
+    feed.statusWrites = (feed.statusWrites ?? Promise.resolve()).then(write).catch((error) =>
+      this.log.error({ feedId: feed.record.id, err: messageOf(error) }, 'writing a feed status failed'),
+    );
   }
 
   private async writeStatus(
