@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ActivationStore, FeedRepository } from '@kindling/core';
+import openwhisk from 'openwhisk';
+import { GUEST_KEY, openHarness, type Harness } from '../test-support/api-harness.js';
+import { eventually } from '../test-support/eventually.js';
+
+const CODE = 'function main(params) { return { payload: "Hello " + params.name } }';
+
+/** The real `openwhisk` npm client against the API listening on a loopback port. */
+describe('the openwhisk npm client', () => {
+  let harness: Harness;
+  let ow: ReturnType<typeof openwhisk>;
+
+  beforeAll(async () => {
+    harness = await openHarness();
+    ow = openwhisk({ apihost: harness.baseUrl, api_key: GUEST_KEY });
+  });
+
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('manages actions', async () => {
+    const created = await ow.actions.create({ name: 'hello', action: CODE, params: { name: 'World' } });
+    expect(created).toMatchObject({ namespace: 'guest', name: 'hello', exec: { kind: 'nodejs:default', code: CODE } });
+    const got = await ow.actions.get({ name: 'hello' });
+    expect(got.parameters).toEqual([{ key: 'name', value: 'World' }]);
+    const updated = await ow.actions.update({ name: 'hello', action: CODE, limits: { timeout: 5000 } });
+    expect(updated).toMatchObject({ version: '0.0.2', limits: { timeout: 5000 } });
+    expect((await ow.actions.list()).map((a) => a.name)).toEqual(['hello']);
+    await expect(ow.actions.create({ name: 'hello', action: CODE })).rejects.toMatchObject({ statusCode: 409 });
+  });
+
+  it('manages triggers and rules', async () => {
+    await ow.triggers.create({ name: 'events', trigger: { parameters: [{ key: 'source', value: 'test' }] } });
+    await ow.rules.create({ name: 'events-to-hello', trigger: 'events', action: 'hello' });
+    const trigger = await ow.triggers.get({ name: 'events' });
+    expect(trigger.rules).toEqual({ 'guest/events-to-hello': { action: { path: 'guest', name: 'hello' }, status: 'active' } });
+
+    await ow.rules.disable({ name: 'events-to-hello' });
+    expect((await ow.rules.get({ name: 'events-to-hello' })).status).toBe('inactive');
+    // No active rule: 204, which the client resolves as an empty body.
+    expect(await ow.triggers.invoke({ name: 'events', params: { n: 1 } })).toHaveLength(0);
+    await ow.rules.enable({ name: 'events-to-hello' });
+    const rule = await ow.rules.get({ name: 'events-to-hello' });
+    expect(rule).toMatchObject({ status: 'active', trigger: { path: 'guest', name: 'events' }, action: { path: 'guest', name: 'hello' } });
+    const fired = (await ow.triggers.invoke({ name: 'events', params: { n: 2 } })) as { activationId: string };
+    expect(fired.activationId).toMatch(/^[0-9a-f]{32}$/);
+
+    await ow.rules.delete({ name: 'events-to-hello' });
+    await ow.triggers.delete({ name: 'events' });
+    await expect(ow.triggers.get({ name: 'events' })).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('drives a feed of the test provider with feeds.create/get/delete', async () => {
+    await ow.triggers.create({ name: 'ticks', annotations: { feed: '/whisk.system/testkit/ticker' } });
+    const created = await ow.feeds.create({ name: '/whisk.system/testkit/ticker', trigger: 'ticks', params: { everyMs: 1000, token: 'abcd-secret' } });
+    expect(created.response.success).toBe(true);
+    const feed = created.response.result as { id: string; params: Record<string, unknown> };
+    expect(feed.params).toEqual({ everyMs: 1000, token: '********' });
+
+    const read = await eventually('the feed active', async () => {
+      const activation = await ow.feeds.get({ name: '/whisk.system/testkit/ticker', trigger: 'ticks' });
+      const result = activation.response.result as { status: { status: string } };
+      return result.status.status === 'active' ? result : undefined;
+    });
+    expect(read).toMatchObject({ id: feed.id, trigger: 'ticks' });
+
+    // A bad parameter surfaces as the client's error, with the field in its message.
+    await expect(ow.feeds.update({ name: '/whisk.system/testkit/ticker', trigger: 'ticks', params: { everyMs: 'often' } })).rejects.toMatchObject({
+      statusCode: 400,
+      message: expect.stringContaining("'everyMs'"),
+    });
+
+    await ow.feeds.delete({ name: '/whisk.system/testkit/ticker', trigger: 'ticks' });
+    await ow.triggers.delete({ name: 'ticks' });
+    const repo = await FeedRepository.open(harness.store);
+    await eventually('the feed record removed', async () => (await repo.feeds.get(feed.id)) === null);
+  });
+
+  it('lists and reads activations, and deletes an action', async () => {
+    const list = await ow.activations.list({ limit: 5 });
+    // The feed lifecycle calls above are activations of the caller.
+    expect(list.length).toBeGreaterThan(0);
+    expect(list[0]).toMatchObject({ namespace: 'guest', name: 'ticker' });
+    const id = list[0]!.activationId;
+    const store = await ActivationStore.open(harness.store);
+    expect((await store.get('guest', id))?.response.success).toBe(true);
+    expect(await ow.activations.result({ activationId: id })).toMatchObject({ status: 'success', success: true });
+    expect(await ow.activations.logs({ activationId: id })).toEqual({ logs: [] });
+
+    await ow.actions.delete({ name: 'hello' });
+    await expect(ow.actions.get({ name: 'hello' })).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
