@@ -28,7 +28,7 @@ export const DEFAULT_EMBEDDED_EVENTS_MAX_AGE_MS = 60 * 60_000;
 
 const optionsSchema = z.strictObject({
   dataDir: z.string().min(1).optional(),
-  scope: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and - only').optional(),
+  scope: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be letters, digits and - only').optional(),
   log: z.custom<Logger>((value) => typeof value === 'object' && value !== null && typeof (value as Logger).info === 'function', 'must be a pino logger').optional(),
   fsync: z.boolean().optional(),
   eventsMaxAgeMs: z.number().int().positive().optional(),

@@ -1,0 +1,140 @@
+import {
+  assertFilter,
+  assertSubject,
+  filterCovers,
+  KindlingError,
+  messageOf,
+  parseWith,
+  Streams,
+  subjectMatches,
+  z,
+  type ConsumeOptions,
+  type Consumption,
+  type EventBus,
+  type Listener,
+  type Logger,
+  type MessageHandler,
+  type PublishAck,
+  type PublishOptions,
+} from '@kindling/core';
+import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type NatsConnection, type Subscription } from 'nats';
+import { ensureConsumer } from './ensure-consumer.js';
+import { unavailable } from './nats-errors.js';
+import type { NatsScope } from './nats-scope.js';
+import { NatsSubscriber } from './nats-subscriber.js';
+
+const consumeOptionsSchema = z.strictObject({
+  durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and - only'),
+  filter: z.string().min(1),
+  ackWaitMs: z.number().int().positive().optional(),
+  maxInFlight: z.number().int().positive().optional(),
+});
+
+/**
+ * The event bus on NATS JetStream. Publishes are not serialised: each is a request whose ack is
+ * awaited on its own, so concurrent callers keep many in flight on the one connection.
+ */
+export class NatsBus implements EventBus {
+  private readonly subscribers = new Set<NatsSubscriber>();
+  private readonly listeners = new Set<Subscription>();
+  private closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly scope: NatsScope,
+    private readonly log: Logger,
+  ) {}
+
+  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
+    this.assertOpen();
+    assertSubject(subject);
+    if (!Object.values(Streams).some((stream) => stream.subjects.some((filter) => subjectMatches(filter, subject)))) {
+      throw new KindlingError('KND_VALIDATION', `'subject' ${subject} belongs to no stream (${allStreamSubjects()}).`, { field: 'subject' });
+    }
+    let headers: ReturnType<typeof natsHeaders> | undefined;
+    if (options.headers && Object.keys(options.headers).length > 0) {
+      headers = natsHeaders();
+      for (const [key, value] of Object.entries(options.headers)) headers.set(key, value);
+    }
+    try {
+      const ack = await this.js.publish(this.scope.subject(subject), data, {
+        ...(options.msgId === undefined ? {} : { msgID: options.msgId }),
+        ...(headers ? { headers } : {}),
+      });
+      return { stream: this.scope.unscopedName(ack.stream), seq: ack.seq, duplicate: ack.duplicate };
+    } catch (error) {
+      throw unavailable('KND_BUS_UNAVAILABLE', `publish to ${subject}`, error);
+    }
+  }
+
+  async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumption> {
+    this.assertOpen();
+    const { durable, filter, ackWaitMs, maxInFlight = 1 } = parseWith(consumeOptionsSchema, options, { prefix: 'consume' });
+    assertFilter(filter, 'consume.filter');
+    const stream = Object.values(Streams).find((s) => s.subjects.some((subjects) => filterCovers(subjects, filter)));
+    if (!stream) throw new KindlingError('KND_VALIDATION', `'consume.filter' ${filter} is not inside one stream (${allStreamSubjects()}).`, { field: 'consume.filter' });
+    const streamName = this.scope.name(stream.name);
+    const durableName = this.scope.name(durable);
+    try {
+      await ensureConsumer(this.jsm, { stream: streamName, durable: durableName, filter: this.scope.subject(filter), ackWaitMs, maxInFlight });
+      const consumer = await this.js.consumers.get(streamName, durableName);
+      const subscriber = new NatsSubscriber(consumer, durable, handler, maxInFlight, this.scope, this.log).start();
+      this.subscribers.add(subscriber);
+      return {
+        stop: async () => {
+          this.subscribers.delete(subscriber);
+          await subscriber.stop();
+        },
+      };
+    } catch (error) {
+      throw unavailable('KND_BUS_UNAVAILABLE', `consuming ${filter} as '${durable}'`, error);
+    }
+  }
+
+  notify(subject: string, data: Uint8Array): void {
+    assertSubject(subject);
+    this.nc.publish(this.scope.subject(subject), data);
+  }
+
+  listen(subject: string, handler: (data: Uint8Array, subject: string) => void): Listener {
+    assertFilter(subject, 'subject');
+    const subscription = this.nc.subscribe(this.scope.subject(subject), {
+      callback: (error, message) => {
+        if (error) return this.log.warn({ subject, err: messageOf(error) }, 'notification subscription failed');
+        try {
+          handler(message.data, this.scope.unscopedSubject(message.subject));
+        } catch (failure) {
+          this.log.error({ subject: message.subject, err: messageOf(failure) }, 'notification listener failed');
+        }
+      },
+    });
+    this.listeners.add(subscription);
+    return {
+      stop: () => {
+        this.listeners.delete(subscription);
+        subscription.unsubscribe();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of this.listeners) listener.unsubscribe();
+    this.listeners.clear();
+    await Promise.all([...this.subscribers].map((subscriber) => subscriber.stop()));
+    this.subscribers.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new KindlingError('KND_BUS_UNAVAILABLE', 'the NATS bus is closed.');
+  }
+}
+
+function allStreamSubjects(): string {
+  return Object.values(Streams)
+    .flatMap((s) => s.subjects)
+    .join(', ');
+}

@@ -1,0 +1,52 @@
+import { afterAll, expect, it } from '@jest/globals';
+import { connect } from 'nats';
+import { silentLogger, Subjects } from '@kindling/core';
+import { connectNatsBackend } from '@kindling/nats';
+import { describeWithNats, NATS_URL } from '../support/services.js';
+import { busContract } from './bus-contract.js';
+import { storeContract } from './store-contract.js';
+import { text, type OpenBackend } from './backend-under-test.js';
+
+/** Every test gets a scope of its own on the shared server, deleted when it closes. */
+const run = `ct-${process.pid}-${Date.now().toString(36)}`;
+let tests = 0;
+const openScoped: OpenBackend = async () => {
+  const backend = await connectNatsBackend({ servers: NATS_URL, scope: `${run}-${++tests}`, log: silentLogger() });
+  return {
+    ...backend,
+    close: async () => {
+      await backend.destroyScope();
+      await backend.close();
+    },
+  };
+};
+
+const describeNats = await describeWithNats();
+
+describeNats('NATS JetStream backend', () => {
+  busContract(openScoped);
+  storeContract(openScoped);
+
+  it('keeps scopes apart: subjects, streams and buckets of one scope are not seen by another', async () => {
+    const [a, b] = [await openScoped(), await openScoped()];
+    try {
+      await a.bus.publish(Subjects.event('guest', 't'), text('in a'));
+      await (await a.store.bucket('kindling_actions')).put('guest.x', text('a'));
+      expect((await b.streamInfo('KINDLING_EVENTS')).messages).toBe(0);
+      expect(await (await b.store.bucket('kindling_actions')).get('guest.x')).toBeNull();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  afterAll(async () => {
+    // Nothing of this run may be left on the server.
+    const nc = await connect({ servers: NATS_URL });
+    const jsm = await nc.jetstreamManager();
+    const left: string[] = [];
+    for await (const name of jsm.streams.names()) if (name.includes(run)) left.push(name);
+    await nc.close();
+    expect(left).toEqual([]);
+  });
+});
