@@ -173,6 +173,19 @@ describe('trigger and feed', () => {
     expect(bad.err).toMatch(/--feed must be written provider\/kind/);
   });
 
+  it('list shows each trigger with its feed as --feed writes it', async () => {
+    api.on('GET', 'namespaces/_/triggers', {
+      status: 200,
+      body: [
+        { name: 'tick', version: '0.0.1', updated: 1700000000000, annotations: [{ key: 'feed', value: '/whisk.system/alarms/interval' }] },
+        { name: 'plain', version: '0.0.2', updated: 1700000000000, annotations: [] },
+      ],
+    });
+    expect((await kindling('trigger', 'list')).out).toBe(
+      ['NAME   FEED             VERSION  UPDATED', 'tick   alarms/interval  0.0.1    2023-11-14T22:13:20Z', 'plain                   0.0.2    2023-11-14T22:13:20Z', ''].join('\n'),
+    );
+  });
+
   it('fire sends --payload with -p fields on top, and prints the activation id', async () => {
     api.on('POST', 'namespaces/_/triggers/t', { status: 202, body: { activationId: ACTIVATION_ID } });
     const run = await kindling('trigger', 'fire', 't', '--payload', '{"a":1,"b":{"c":true}}', '-p', 'a', '2');
@@ -194,16 +207,30 @@ describe('trigger and feed', () => {
     expect(api.requests).toHaveLength(0);
   });
 
-  it('delete removes the feed first, then the trigger; a trigger without feed is fine', async () => {
-    api.on('DELETE', 'namespaces/_/feeds/tick', { status: 200, body: {} });
-    api.on('DELETE', 'namespaces/_/triggers/tick', { status: 200, body: { name: 'tick' } });
-    api.on('DELETE', 'namespaces/_/triggers/plain', { status: 200, body: { name: 'plain' } });
+  it('delete is one call (the API deletes the feed with its trigger) and says whether a feed went too', async () => {
+    api.on('DELETE', 'namespaces/_/triggers/tick', { status: 200, body: { name: 'tick', feedId: 'f1', annotations: [{ key: 'feed', value: '/whisk.system/alarms/interval' }] } });
+    api.on('DELETE', 'namespaces/_/triggers/plain', { status: 200, body: { name: 'plain', annotations: [] } });
     expect((await kindling('trigger', 'delete', 'tick')).out).toBe('ok: deleted trigger tick and its feed\n');
-    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'DELETE /api/v1/namespaces/_/feeds/tick',
-      'DELETE /api/v1/namespaces/_/triggers/tick',
-    ]);
     expect(await kindling('trigger', 'delete', 'plain')).toMatchObject({ code: ExitCode.ok, out: 'ok: deleted trigger plain\n' });
+    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /api/v1/namespaces/_/triggers/tick', 'DELETE /api/v1/namespaces/_/triggers/plain']);
+  });
+
+  it('feed list shows each feed with its status', async () => {
+    api.on('GET', 'namespaces/_/feeds', {
+      status: 200,
+      body: [
+        { trigger: 'tick', provider: 'alarms', kind: 'interval', status: { status: 'active', fires: 12, lastFireAt: 1700000000000 } },
+        { trigger: 'door', provider: 'mqtt', kind: 'topic', status: { status: 'failing', fires: 0, reason: 'ECONNREFUSED' } },
+      ],
+    });
+    expect((await kindling('feed', 'list')).out).toBe(
+      [
+        'TRIGGER  FEED             STATUS   FIRES  LAST FIRE             REASON',
+        'tick     alarms/interval  active   12     2023-11-14T22:13:20Z',
+        'door     mqtt/topic       failing  0                            ECONNREFUSED',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('feed pause, resume, update, delete and get use /feeds/<trigger>', async () => {
@@ -218,11 +245,11 @@ describe('trigger and feed', () => {
     expect((await kindling('feed', 'resume', 'tick')).out).toBe('ok: resumed the feed of trigger tick\n');
     expect((await kindling('feed', 'update', 'tick', '-p', 'minutes', '2')).code).toBe(ExitCode.ok);
     expect((await kindling('feed', 'delete', 'tick')).code).toBe(ExitCode.ok);
-    expect(api.requests.map((r) => [r.method, r.body])).toEqual([
-      ['POST', { action: 'pause' }],
-      ['POST', { action: 'unpause' }],
-      ['PUT', { params: { minutes: 2 } }],
-      ['DELETE', undefined],
+    expect(api.requests.map((r) => [r.method, r.query, r.body])).toEqual([
+      ['POST', {}, { action: 'pause' }],
+      ['POST', {}, { action: 'unpause' }],
+      ['PUT', { overwrite: 'true' }, { params: { minutes: 2 } }],
+      ['DELETE', {}, undefined],
     ]);
     const get = await kindling('feed', 'get', 'tick');
     expect(get.out).toBe(

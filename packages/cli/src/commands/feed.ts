@@ -2,7 +2,17 @@ import type { Command } from 'commander';
 import { entityPath } from '../api-client.js';
 import { usageError } from '../exit-codes.js';
 import { collectParam, gatherParams, type ParamFlags } from '../params.js';
+import { formatTime } from '../output.js';
 import { commandContext, type CliRuntime } from '../runtime.js';
+import { addListOptions, type ListFlags } from './list-options.js';
+
+/** What the API shows of a feed: its record and its observed status. */
+interface FeedSummary {
+  trigger: string;
+  provider: string;
+  kind: string;
+  status?: { status?: string; reason?: string; fires?: number; lastFireAt?: number };
+}
 
 /**
  * A feed is named by its trigger (a trigger has at most one). A feed is created with its
@@ -11,6 +21,23 @@ import { commandContext, type CliRuntime } from '../runtime.js';
 export function registerFeedCommands(program: Command, runtime: CliRuntime, userAgent: string): void {
   const group = program.command('feed').description("read, pause, resume, update and delete a trigger's feed");
   const context = (command: Command) => commandContext(runtime, command, userAgent);
+
+  addListOptions(group.command('list'))
+    .description('list feeds with their status')
+    .action(async (flags: ListFlags, command: Command) => {
+      const ctx = context(command);
+      const { body } = await (await ctx.api()).request<FeedSummary[]>('GET', entityPath('feeds', ''), {
+        query: { limit: flags.limit, skip: flags.skip },
+      });
+      ctx.out.list(body, [
+        { header: 'trigger', value: (f) => f.trigger },
+        { header: 'feed', value: (f) => `${f.provider}/${f.kind}` },
+        { header: 'status', value: (f) => f.status?.status ?? '' },
+        { header: 'fires', value: (f) => (f.status?.fires === undefined ? '' : String(f.status.fires)) },
+        { header: 'last fire', value: (f) => formatTime(f.status?.lastFireAt) },
+        { header: 'reason', value: (f) => f.status?.reason ?? '', maxWidth: 60 },
+      ]);
+    });
 
   group
     .command('get <trigger>')
@@ -37,7 +64,7 @@ export function registerFeedCommands(program: Command, runtime: CliRuntime, user
 
   group
     .command('update <trigger>')
-    .description("replace the feed's parameters (validated by its provider before anything changes)")
+    .description("change the feed's parameters: those given replace theirs, the others stay (validated before anything changes)")
     .option('-p, --param <key> <value>', 'feed parameter (value read as JSON when it parses, else text); repeatable', collectParam)
     .option('-P, --param-file <file>', 'feed parameters from a JSON object file (-p wins over it)')
     .action(async (trigger: string, flags: ParamFlags, command: Command) => {
@@ -46,7 +73,10 @@ export function registerFeedCommands(program: Command, runtime: CliRuntime, user
         throw usageError('feed update needs the new parameters: -p KEY VALUE or --param-file', '--param');
       }
       const params = await gatherParams(flags);
-      const { body } = await (await ctx.api()).request('PUT', entityPath('feeds', trigger), { body: { params } });
+      const { body } = await (await ctx.api()).request('PUT', entityPath('feeds', trigger), {
+        query: { overwrite: true },
+        body: { params },
+      });
       ctx.out.done(`updated the feed of trigger ${trigger}`, body);
     });
 

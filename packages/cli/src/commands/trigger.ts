@@ -1,6 +1,6 @@
 import { annotation, fromParams, type KeyValue } from '@kindling/core';
 import type { Command } from 'commander';
-import { ApiError, entityPath, isRecord } from '../api-client.js';
+import { entityPath, isRecord } from '../api-client.js';
 import { usageError } from '../exit-codes.js';
 import { formatTime } from '../output.js';
 import { collectParam, gatherParams, parseJsonObject, type ParamFlags } from '../params.js';
@@ -20,6 +20,7 @@ interface TriggerSummary {
   version?: string;
   updated?: number;
   feed?: unknown;
+  feedId?: string;
   annotations?: KeyValue[];
 }
 
@@ -68,16 +69,9 @@ export function registerTriggerCommands(program: Command, runtime: CliRuntime, u
     .description('delete a trigger, and its feed if it has one')
     .action(async (name: string, _flags: unknown, command: Command) => {
       const ctx = context(command);
-      const api = await ctx.api();
-      // The feed goes first, as wsk does it: a feed must never outlive its trigger and keep firing.
-      let hadFeed = true;
-      try {
-        await api.request('DELETE', entityPath('feeds', name));
-      } catch (error) {
-        if (!(error instanceof ApiError && error.httpStatus === 404)) throw error;
-        hadFeed = false;
-      }
-      const { body } = await api.request('DELETE', entityPath('triggers', name));
+      // The API deletes the trigger's feed with it, in the same call: no feed outlives its trigger.
+      const { body } = await (await ctx.api()).request<TriggerSummary | undefined>('DELETE', entityPath('triggers', name));
+      const hadFeed = body !== undefined && (body.feedId !== undefined || feedLabel(body) !== '');
       ctx.out.done(`deleted trigger ${name}${hadFeed ? ' and its feed' : ''}`, body);
     });
 
@@ -129,10 +123,10 @@ export function parseFeedName(text: string): { provider: string; kind: string } 
   return { provider, kind };
 }
 
-/** The feed of a trigger in a list: Kindling's `{provider, kind}`, or OpenWhisk's `feed` annotation. */
+/** The feed of a trigger: Kindling's `{provider, kind}`, or OpenWhisk's `feed` annotation. */
 function feedLabel(trigger: TriggerSummary): string {
   if (isRecord(trigger.feed) && typeof trigger.feed.provider === 'string') return `${trigger.feed.provider}/${String(trigger.feed.kind)}`;
-  if (typeof trigger.feed === 'string') return trigger.feed;
-  const fromAnnotation = annotation(trigger.annotations ?? [], 'feed');
-  return typeof fromAnnotation === 'string' ? fromAnnotation : '';
+  const name = typeof trigger.feed === 'string' ? trigger.feed : annotation(trigger.annotations ?? [], 'feed');
+  // Shown as it is written in `--feed`: `alarms/interval` for `/whisk.system/alarms/interval`.
+  return typeof name === 'string' ? name.replace(/^\/whisk\.system\//, '') : '';
 }
