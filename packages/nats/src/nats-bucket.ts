@@ -76,24 +76,26 @@ export class NatsBucket implements KvBucket {
    */
   async watch(options: KvWatchOptions = {}): Promise<KvWatch> {
     const prefix = options.prefix ?? '';
-    let queue: KvChangeQueue | undefined;
+    let stopIterator = () => {};
+    const watch = new KvChangeQueue(() => {
+      stopIterator();
+      this.watches.delete(watch);
+    });
+    let returned = false;
     let initialized = false;
     let initializedBeforeReturn = false;
     const markInitialized = () => {
       initialized = true;
-      queue?.push('initialized');
+      watch.push('initialized');
     };
     const iterator = await this.call(`watch of ${this.name}`, () =>
       this.kv.watch({
         key: serverFilter(prefix),
-        initializedFn: () => (queue ? markInitialized() : (initializedBeforeReturn = true)),
+        initializedFn: () => (returned ? markInitialized() : (initializedBeforeReturn = true)),
       }),
     );
-    const watch = new KvChangeQueue(() => {
-      iterator.stop();
-      this.watches.delete(watch);
-    });
-    queue = watch;
+    returned = true;
+    stopIterator = () => iterator.stop();
     this.watches.add(watch);
     const initialCount = initializedBeforeReturn ? iterator.getReceived() : Infinity;
     if (initialCount === 0) markInitialized();
