@@ -1,1 +1,1 @@
-export {};
+export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.js';
