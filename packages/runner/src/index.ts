@@ -1,1 +1,13 @@
-export {};
+export * from './runtime/action-runtime.js';
+export * from './runtime/container.js';
+export * from './runtime/container-pool.js';
+export * from './runtime/container-runtime.js';
+export * from './runtime/log-collector.js';
+export * from './runtime/messages.js';
+export * from './runtime/proxy-client.js';
+export * from './runtime/response-mapping.js';
+export * from './process/process-container-factory.js';
+export * from './process/process-runtime.js';
+export * from './invoker/run-action.js';
+export * from './invoker/action-executor.js';
+export * from './invoker/invoker.js';

@@ -1,0 +1,175 @@
+import {
+  ActivationStore,
+  EntityStore,
+  Subjects,
+  decodeJson,
+  decodeToken,
+  encodeJson,
+  isActivationId,
+  messageOf,
+  parseWith,
+  silentLogger,
+  z,
+  type ActivationRecord,
+  type BusMessage,
+  type Consumption,
+  type EventBus,
+  type InvocationMessage,
+  type KeyValueStore,
+  type Logger,
+} from '@kindling/core';
+import type { ActionRuntime } from '../runtime/action-runtime.js';
+import { ActionExecutor } from './action-executor.js';
+
+export interface InvokerOptions {
+  bus: EventBus;
+  /** The store holding actions and activation records. */
+  store: KeyValueStore;
+  /** Runs the code actions; started and stopped by its owner, not by the invoker. */
+  runtime: ActionRuntime;
+  log?: Logger;
+  /** Invocations handled at once by this invoker. Default 8. */
+  maxConcurrent?: number;
+  /** Durable consumer name, shared by every invoker of a deployment. Default `invoker`. */
+  durable?: string;
+  /** How long an invocation may go unacknowledged before the bus delivers it again. Default 30 s (kept alive while running). */
+  ackWaitMs?: number;
+  /** Deliveries of an invocation that keeps failing inside the platform before it goes to the dead letters. Default 5. */
+  maxDeliveries?: number;
+  /** The `uuid:key` of a namespace, for actions annotated `provide-api-key`. */
+  resolveApiKey?: (namespace: string) => Promise<string | undefined>;
+}
+
+const invocationSchema = z.object({
+  activationId: z.string().refine(isActivationId, 'must be 32 lowercase hex characters'),
+  namespace: z.string().min(1),
+  action: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+  requestedAt: z.number(),
+  cause: z.string().optional(),
+  rule: z.string().optional(),
+  eventId: z.string().optional(),
+  subject: z.string().optional(),
+});
+
+/** Records computed but not yet stored (the store failed): a redelivery stores them instead of running again. */
+const MAX_UNSTORED_RECORDS = 1000;
+
+/**
+ * Consumes invocations (`kindling.invoke.>`, durable consumer `invoker`), runs each action once,
+ * stores its activation record, tells blocking callers (`kindling.done.<ns>.<id>`), then acks.
+ * An invocation whose record already exists is acked without running: a redelivered
+ * invocation runs no action twice.
+ */
+export class Invoker {
+  private readonly log: Logger;
+  private readonly inFlight = new Set<string>();
+  private readonly unstored = new Map<string, ActivationRecord>();
+  private consumption: Consumption | null = null;
+  private activations: ActivationStore | null = null;
+  private executor: ActionExecutor | null = null;
+  private readonly ackWaitMs: number;
+
+  constructor(private readonly options: InvokerOptions) {
+    this.log = options.log ?? silentLogger();
+    this.ackWaitMs = options.ackWaitMs ?? 30_000;
+  }
+
+  async start(): Promise<void> {
+    if (this.consumption) return;
+    const [entities, activations] = await Promise.all([EntityStore.open(this.options.store), ActivationStore.open(this.options.store)]);
+    this.activations = activations;
+    this.executor = new ActionExecutor({
+      runtime: this.options.runtime,
+      entities,
+      activations,
+      onComponentRecord: (record) => this.notify(record),
+      ...(this.options.resolveApiKey ? { resolveApiKey: this.options.resolveApiKey } : {}),
+    });
+    this.consumption = await this.options.bus.consume(
+      {
+        durable: this.options.durable ?? 'invoker',
+        filter: Subjects.allInvocations,
+        ackWaitMs: this.ackWaitMs,
+        maxInFlight: this.options.maxConcurrent ?? 8,
+      },
+      (message) => this.handle(message),
+    );
+    this.log.info({ runtime: this.options.runtime.name }, 'invoker started');
+  }
+
+  /** Stops taking invocations and waits for those in flight. */
+  async stop(): Promise<void> {
+    const consumption = this.consumption;
+    this.consumption = null;
+    await consumption?.stop();
+  }
+
+  private async handle(message: BusMessage): Promise<void> {
+    let invocation: InvocationMessage;
+    try {
+      const parsed = parseWith(invocationSchema, decodeJson(message.data), { prefix: 'invocation' });
+      invocation = { ...parsed, subject: parsed.subject ?? parsed.namespace };
+    } catch (error) {
+      await this.deadLetter(message, `malformed invocation: ${messageOf(error)}`);
+      return;
+    }
+    const { activationId } = invocation;
+    if (this.inFlight.has(activationId)) {
+      // Delivered again while this invoker still runs it: look again once it should be done.
+      message.nak(this.ackWaitMs);
+      return;
+    }
+    this.inFlight.add(activationId);
+    const heartbeat = setInterval(() => message.working(), Math.max(1_000, Math.floor(this.ackWaitMs / 3)));
+    try {
+      if (await this.activations!.get(invocation.namespace, activationId)) {
+        this.log.debug({ activationId }, 'invocation already ran; acknowledging the redelivery');
+        message.ack();
+        return;
+      }
+      const record = this.unstored.get(activationId) ?? (await this.executor!.execute(invocation));
+      await this.store(record);
+      this.notify(record);
+      message.ack();
+      this.log.debug({ activationId, action: `/${invocation.namespace}/${invocation.action}`, status: record.response.status }, 'activation recorded');
+    } catch (error) {
+      this.log.error({ activationId, err: messageOf(error), delivery: message.deliveryCount }, 'invocation failed inside the platform');
+      if (message.deliveryCount >= (this.options.maxDeliveries ?? 5)) await this.deadLetter(message, messageOf(error));
+      else message.nak(Math.min(30_000, 500 * 2 ** message.deliveryCount));
+    } finally {
+      clearInterval(heartbeat);
+      this.inFlight.delete(activationId);
+    }
+  }
+
+  private async store(record: ActivationRecord): Promise<void> {
+    try {
+      await this.activations!.put(record);
+      this.unstored.delete(record.activationId);
+    } catch (error) {
+      if (this.unstored.size >= MAX_UNSTORED_RECORDS) this.unstored.delete(this.unstored.keys().next().value!);
+      this.unstored.set(record.activationId, record);
+      throw error;
+    }
+  }
+
+  private notify(record: ActivationRecord): void {
+    this.options.bus.notify(Subjects.activationDone(record.namespace, record.activationId), encodeJson(record));
+  }
+
+  /** Parks a message that cannot be handled on the dead-letter subject, with the reason, and drops it. */
+  private async deadLetter(message: BusMessage, reason: string): Promise<void> {
+    this.log.error({ subject: message.subject, reason }, 'invocation sent to the dead letters');
+    const [namespace = 'unknown', action = 'unknown'] = message.subject.split('.').slice(2).map(decodeToken);
+    try {
+      await this.options.bus.publish(Subjects.deadLetter('invoke', namespace, action), message.data, {
+        headers: { 'kindling-reason': reason.slice(0, 1000), 'kindling-subject': message.subject },
+      });
+      message.term();
+    } catch (error) {
+      this.log.error({ err: messageOf(error) }, 'could not publish to the dead letters; will retry');
+      message.nak(5_000);
+    }
+  }
+}

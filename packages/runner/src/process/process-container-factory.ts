@@ -1,0 +1,224 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { KindlingError, type ActionRecord } from '@kindling/core';
+import { ActionDeveloperError, type Container, type ContainerExit, type ContainerFactory, type ContainerSpec } from '../runtime/container.js';
+import { ProxyClient } from '../runtime/proxy-client.js';
+
+export interface ProcessContainerOptions {
+  /** The Node.js binary that runs actions. Default: the one running this process. */
+  nodePath?: string;
+  /** The compiled action proxy. Default: this package's `dist/proxy/action-proxy.js`. */
+  proxyPath?: string;
+  /** Parent of each process's private directory (working directory and socket). Default: the OS temp dir. */
+  workDir?: string;
+  /** Extra environment for every action process. The runner's own environment is not passed on. */
+  env?: Record<string, string>;
+  /** The API URL actions see as `__OW_API_HOST`. */
+  apiHost?: string;
+  /** How long a new process may take to listen. Default 10 s. */
+  startTimeoutMs?: number;
+}
+
+/** The image name of this host's Node.js: every `nodejs` kind runs on it. */
+export const HOST_NODE_IMAGE = 'host-node';
+
+const DIR_PREFIX = 'kindling-proc-';
+const STDIO_CLOSE_GRACE_MS = 200;
+const HEAP_EXHAUSTED = Buffer.from('JavaScript heap out of memory');
+/** Environment variables worth passing from the runner to actions: locale and time zone, nothing secret. */
+const INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'TZ'];
+
+/** The action proxy next to this module once built (`src/` and `dist/` are at the same depth). */
+export function defaultProxyPath(): string {
+  return fileURLToPath(new URL('../../dist/proxy/action-proxy.js', import.meta.url));
+}
+
+/**
+ * Containers as child processes of the runner: each runs the action proxy on a unix socket
+ * in a private temp directory, with the action's memory limit as V8's heap limit. No network,
+ * filesystem or pid isolation: that is what the Docker runtime adds.
+ */
+export class ProcessContainerFactory implements ContainerFactory {
+  readonly name = 'process';
+  private readonly nodePath: string;
+  private readonly proxyPath: string;
+  private readonly workDir: string;
+  private readonly env: Record<string, string>;
+  private readonly startTimeoutMs: number;
+
+  constructor(options: ProcessContainerOptions = {}) {
+    this.nodePath = options.nodePath ?? process.execPath;
+    this.proxyPath = options.proxyPath ?? defaultProxyPath();
+    this.workDir = options.workDir ?? tmpdir();
+    this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    const env: Record<string, string> = {};
+    for (const name of INHERITED_ENV) {
+      const value = process.env[name];
+      if (value !== undefined) env[name] = value;
+    }
+    if (options.apiHost) env.__OW_API_HOST = options.apiHost;
+    this.env = { ...env, ...options.env };
+  }
+
+  specFor(action: ActionRecord): ContainerSpec {
+    const { kind } = action.exec;
+    if (kind === 'blackbox') {
+      throw new ActionDeveloperError('Blackbox (container image) actions need the Docker runtime; this runner uses the process runtime.', {
+        field: 'exec.kind',
+      });
+    }
+    return this.specForKind(kind, action.limits.memory);
+  }
+
+  specForKind(kind: string, memoryMb: number): ContainerSpec {
+    if (kind !== 'nodejs' && !kind.startsWith('nodejs:')) {
+      throw new ActionDeveloperError(`The process runtime runs Node.js actions only, not kind '${kind}'.`, { field: 'exec.kind' });
+    }
+    return { image: HOST_NODE_IMAGE, memoryMb, network: false };
+  }
+
+  async create(spec: ContainerSpec): Promise<Container> {
+    if (!existsSync(this.proxyPath)) {
+      throw new KindlingError('KND_INTERNAL', `The action proxy is not built (${this.proxyPath} is missing): run \`npx tsc -b packages/runner\`.`);
+    }
+    const dir = await mkdtemp(join(this.workDir, `${DIR_PREFIX}${process.pid}-`));
+    const socketPath = join(dir, 'proxy.sock');
+    const child = spawn(this.nodePath, [`--max-old-space-size=${spec.memoryMb}`, this.proxyPath, '--socket', socketPath, '--exit-on-stdin-end'], {
+      cwd: dir,
+      env: { ...this.env, HOME: dir },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, so that pause, resume and kill reach whatever the action spawned.
+      detached: true,
+    });
+    const container = new ProcessContainer(child, spec, dir, new ProxyClient({ socketPath }));
+    try {
+      await container.started(this.startTimeoutMs);
+    } catch (error) {
+      await container.destroy();
+      throw error;
+    }
+    return container;
+  }
+
+  /** Removes private directories left by runners that died without cleaning up (their processes exit with them). */
+  async removeOrphans(): Promise<void> {
+    const names = await readdir(this.workDir).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .filter((name) => name.startsWith(DIR_PREFIX))
+        .filter((name) => {
+          const owner = Number.parseInt(name.slice(DIR_PREFIX.length), 10);
+          return Number.isInteger(owner) && owner !== process.pid && !isAlive(owner);
+        })
+        .map((name) => rm(join(this.workDir, name), { recursive: true, force: true })),
+    );
+  }
+}
+
+class ProcessContainer implements Container {
+  readonly id: string;
+  readonly stdout: PassThrough = new PassThrough();
+  readonly stderr: PassThrough = new PassThrough();
+  readonly exited: Promise<ContainerExit>;
+  private exit: ContainerExit | null = null;
+  private heapExhausted = false;
+  private stderrTail = Buffer.alloc(0);
+  private destroying: Promise<void> | null = null;
+
+  constructor(
+    private readonly child: ChildProcess,
+    readonly spec: ContainerSpec,
+    private readonly dir: string,
+    readonly proxy: ProxyClient,
+  ) {
+    this.id = `process:${child.pid ?? 'unstarted'}`;
+    child.stdout!.pipe(this.stdout);
+    child.stderr!.pipe(this.stderr);
+    child.stderr!.on('data', (chunk: Buffer) => this.watchStderr(chunk));
+    // Writing to the stdin of a dead process must not crash the runner.
+    child.stdin!.on('error', () => {});
+    this.exited = new Promise((resolve) => {
+      const done = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (this.exit) return;
+        this.exit = { code, signal, oomKilled: this.heapExhausted };
+        resolve(this.exit);
+      };
+      // The last stderr (an exhausted heap says so there) may come after 'exit': wait for the
+      // pipes to close, but not for long, as something the action spawned may hold them open.
+      child.once('exit', (code, signal) => {
+        const timer = setTimeout(() => done(code, signal), STDIO_CLOSE_GRACE_MS);
+        child.once('close', () => {
+          clearTimeout(timer);
+          done(code, signal);
+        });
+      });
+      child.once('error', () => done(null, null));
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  async started(timeoutMs: number): Promise<void> {
+    const exitedEarly = new AbortController();
+    void this.exited.then(() => exitedEarly.abort());
+    try {
+      await this.proxy.waitUntilListening(timeoutMs, exitedEarly.signal);
+    } catch (error) {
+      if (!exitedEarly.signal.aborted) throw error;
+      const why = this.stderrTail.toString('utf8').trim();
+      throw new KindlingError('KND_INTERNAL', `The action proxy exited before listening (code ${this.exit?.code}, signal ${this.exit?.signal})${why ? `: ${why}` : '.'}`);
+    }
+  }
+
+  async pause(): Promise<void> {
+    this.signalGroup('SIGSTOP');
+  }
+
+  async resume(): Promise<void> {
+    this.signalGroup('SIGCONT');
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= (async () => {
+      if (!this.exit) this.signalGroup('SIGKILL');
+      await this.exited;
+      this.proxy.close();
+      this.child.stdin?.destroy();
+      await rm(this.dir, { recursive: true, force: true });
+    })();
+    return this.destroying;
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.exit) return;
+    try {
+      process.kill(-pid, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+
+  /** Node reports an exhausted heap on stderr just before it aborts: remember it for the exit. */
+  private watchStderr(chunk: Buffer): void {
+    const window = Buffer.concat([this.stderrTail, chunk.subarray(-1024)]);
+    if (!this.heapExhausted && (chunk.includes(HEAP_EXHAUSTED) || window.includes(HEAP_EXHAUSTED))) this.heapExhausted = true;
+    this.stderrTail = window.subarray(-1024);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

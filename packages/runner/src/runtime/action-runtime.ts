@@ -1,0 +1,63 @@
+import type { ActionRecord, ActivationResponse } from '@kindling/core';
+import type { ContainerSnapshot } from './container-pool.js';
+
+/**
+ * Runs single activations of code actions (Node.js source or a blackbox image). The invoker
+ * and `runAction` depend on this interface only; `ContainerRuntime` implements it over any
+ * container backend (`ProcessRuntime`, the Docker runtime).
+ */
+export interface ActionRuntime {
+  /** Short name for logs: `process`, `docker`. */
+  readonly name: string;
+  /** Removes orphans of an earlier run and starts prewarmed containers; resolves when they are up. */
+  start(): Promise<void>;
+  /**
+   * Runs one activation. Never rejects because of the action: every failure, the platform's
+   * included, comes back as a {@link RunOutcome} with OpenWhisk's status.
+   */
+  run(request: RunRequest): Promise<RunOutcome>;
+  /** Destroys every container; runs still in flight end as whisk internal errors. */
+  stop(): Promise<void>;
+  stats(): RuntimeStats;
+}
+
+export interface RunRequest {
+  /** A code or blackbox action (sequences are unfolded by the invoker). */
+  action: ActionRecord;
+  /** The merged parameters, given to `main`. */
+  params: Record<string, unknown>;
+  activationId: string;
+  /** The invoking namespace (`__OW_NAMESPACE`). */
+  namespace: string;
+  /** Epoch ms at which the activation was requested; `waitTime` counts from it. Default: now. */
+  requestedAt?: number;
+  transactionId?: string;
+  /** `uuid:key` given to the action as `__OW_API_KEY` (only when it asks, with `provide-api-key`). */
+  apiKey?: string;
+}
+
+export interface RunOutcome {
+  response: ActivationResponse;
+  /** Formatted log lines, `<ISO time> stdout: <text>`. */
+  logs: string[];
+  /** Epoch ms: start of `/init` on a cold run, else of `/run`. */
+  start: number;
+  end: number;
+  /** Milliseconds `/init` took, on runs that initialized their container. */
+  initTime?: number;
+  /** Milliseconds from the request to the start. */
+  waitTime: number;
+  /** The run (or its init) hit the action's time limit. */
+  timedOut: boolean;
+  /** The container that ran it, when one did. */
+  containerId?: string;
+}
+
+export interface RuntimeStats {
+  runtime: string;
+  containers: ContainerSnapshot[];
+  memoryUsedMb: number;
+  memoryCapacityMb: number;
+  /** Runs waiting for capacity. */
+  queued: number;
+}
