@@ -215,10 +215,11 @@ export class FeedService {
     return value;
   }
 
-  /** Every live feed of a namespace (a scan of the feed bucket: feeds are keyed by id). */
+  /** Every live feed of a namespace, found through its triggers (feeds are keyed by id, not namespace). */
   async list(namespace: string): Promise<FeedView[]> {
-    const entries = await this.repo.feeds.list();
-    const records = entries.map((e) => e.value).filter((r) => r.namespace === namespace && r.desired !== 'deleted');
+    const triggers = await this.options.entities.list('triggers', namespace);
+    const entries = await Promise.all(triggers.flatMap((t) => (t.feedId ? [this.repo.feeds.get(t.feedId)] : [])));
+    const records = entries.flatMap((entry) => (entry && entry.value.desired !== 'deleted' ? [entry.value] : []));
     records.sort((a, b) => b.updatedAt - a.updatedAt);
     return Promise.all(records.map((record) => this.view(record, { describe: false })));
   }
