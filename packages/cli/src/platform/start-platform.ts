@@ -1,4 +1,22 @@
-import { KindlingError, type Logger } from '@kindling/core';
+import { mkdir } from 'node:fs/promises';
+import {
+  FeedHost,
+  loadProviderPackage,
+  messageOf,
+  ProviderRegistry,
+  type EventBus,
+  type KeyValueStore,
+  type Logger,
+  type ProviderDefinition,
+} from '@kindling/core';
+import { createApi, NamespaceStore } from '@kindling/api';
+import { compileRuleFilter, RuleEngine } from '@kindling/rules';
+import { Invoker } from '@kindling/runner';
+import { startEmbeddedBroker, type EmbeddedBroker } from '@kindling/mqtt-broker';
+import { builtInProviders } from './built-in-providers.js';
+import { openBackend } from './open-backend.js';
+import { resolveGuestAuth } from './guest-auth.js';
+import { createRuntime } from './create-runtime.js';
 
 export interface PlatformOptions {
   port: number;
@@ -12,14 +30,117 @@ export interface PlatformOptions {
   mqtt: boolean;
   publicUrl?: string;
   log: Logger;
+  /** Prefix of every stream, bucket and subject on NATS: lets tests share one server. */
+  natsScope?: string;
+  /** Where `--provider` packages are resolved from. Default: the working directory. */
+  providersFrom?: string;
 }
 
 export interface RunningPlatform {
   apiUrl: string;
   guestAuth: string;
+  /** The embedded MQTT broker's URL, when it runs. */
+  mqttUrl?: string;
   stop(): Promise<void>;
 }
 
-export async function startPlatform(_options: PlatformOptions): Promise<RunningPlatform> {
-  throw new KindlingError('KND_INTERNAL', 'not wired yet');
+export const DEFAULT_MQTT_PORT = 1883;
+
+/**
+ * The composition root of `kindling up`: the four roles of a deployment (API, provider host,
+ * rule engine, invoker) in one process, on the embedded backend or on NATS. Parts start in
+ * dependency order (consumers before producers) and stop in reverse, so that nothing accepted
+ * during shutdown is left half-done.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const log = options.log;
+  await mkdir(options.dataDir, { recursive: true });
+  const stack: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stack.reverse()) {
+      await stop().catch((error) => log.error({ err: messageOf(error) }, 'stopping a part of the platform failed'));
+    }
+    stack.length = 0;
+  };
+  try {
+    const backend = await openBackend(options);
+    stack.push(() => backend.close());
+    const { bus, store } = backend;
+
+    const guestAuth = await resolveGuestAuth(options.dataDir, options.auth);
+    await (await NamespaceStore.open(store)).ensureNamespace('guest', guestAuth);
+
+    const registry = await loadRegistry(options, log);
+    const runtime = await createRuntime(options, log);
+    stack.push(() => runtime.stop());
+
+    const invoker = new Invoker({ bus, store, runtime, log: log.child({ role: 'invoker' }) });
+    await invoker.start();
+    stack.push(() => invoker.stop());
+
+    const rules = new RuleEngine({ bus, store, log: log.child({ role: 'rules' }) });
+    await rules.start();
+    stack.push(() => rules.stop());
+
+    const listenUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    const publicUrl = options.publicUrl ?? listenUrl;
+    const host = new FeedHost({ store, bus, registry, log: log.child({ role: 'providers' }), publicUrl });
+    await host.start();
+    stack.push(() => host.stop());
+
+    const api = await createApi({
+      store,
+      bus,
+      registry,
+      log: log.child({ role: 'api' }),
+      hooks: host,
+      publicUrl,
+      validateRuleFilter: (filter) => void compileRuleFilter(filter),
+    });
+    await api.listen({ port: options.port, host: options.host });
+    stack.push(() => api.close());
+    const address = api.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    const apiUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+
+    const broker = options.mqtt ? await startBroker(options, log) : undefined;
+    if (broker) stack.push(() => broker.close());
+
+    log.info({ apiUrl, backend: options.natsUrl ? 'nats' : 'embedded', providers: registry.list().map((p) => p.name) }, 'kindling is up');
+    return { apiUrl, guestAuth, ...(broker ? { mqttUrl: broker.url } : {}), stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }
+
+/** The built-in providers plus the `--provider` packages; a package that fails to load is reported and skipped. */
+async function loadRegistry(options: PlatformOptions, log: Logger): Promise<ProviderRegistry> {
+  const registry = new ProviderRegistry(builtInProviders());
+  for (const specifier of options.providers) {
+    let provider: ProviderDefinition;
+    try {
+      provider = await loadProviderPackage(specifier, options.providersFrom);
+      registry.register(provider, `package '${specifier}'`);
+      log.info({ provider: provider.name, package: specifier, kinds: Object.keys(provider.kinds) }, 'provider loaded');
+    } catch (error) {
+      log.error({ package: specifier, err: messageOf(error) }, 'provider not loaded; the platform runs without it');
+    }
+  }
+  return registry;
+}
+
+/**
+ * The embedded broker is a convenience: when its port is taken (a Mosquitto already runs there),
+ * the platform still starts and says how to move the broker or turn it off.
+ */
+async function startBroker(options: PlatformOptions, log: Logger): Promise<EmbeddedBroker | undefined> {
+  try {
+    return await startEmbeddedBroker({ port: options.mqttPort ?? DEFAULT_MQTT_PORT, host: options.host, log });
+  } catch (error) {
+    log.warn({ err: messageOf(error) }, 'embedded MQTT broker not started');
+    return undefined;
+  }
+}
+
+export type { EventBus, KeyValueStore };

@@ -1,0 +1,9 @@
+import type { ProviderDefinition } from '@kindling/core';
+import { alarmsProvider } from '@kindling/alarms';
+import { mqttProvider } from '@kindling/mqtt';
+import { pgProvider } from '@kindling/postgres';
+
+/** The providers every `kindling up` has. */
+export function builtInProviders(): ProviderDefinition[] {
+  return [alarmsProvider, mqttProvider, pgProvider];
+}
