@@ -41,7 +41,7 @@ describe('kindling up', () => {
       calls.push(options);
       // Stop is asked for once up is running, as a user pressing Ctrl-C would.
       setImmediate(() => shutdown.request('SIGINT'));
-      return { apiUrl: `http://${options.host}:${options.port}`, guestAuth: GUEST, stop };
+      return { apiUrl: `http://${options.host}:${options.port}`, guestAuth: GUEST, mqttUrl: options.mqtt ? 'mqtt://127.0.0.1:1883' : undefined, stop };
     });
     const config = join(dir, 'home', 'config.json');
     const code = await runCli(['up', ...argv], { io, env: { KINDLING_CONFIG: config, ...env }, cwd: dir, startPlatform, watchShutdown: shutdown.watch });
@@ -63,6 +63,7 @@ describe('kindling up', () => {
     expect(run.options?.natsUrl).toBeUndefined();
     expect(run.out).toContain('API URL    http://127.0.0.1:3233\n');
     expect(run.out).toContain(`guest key  ${GUEST}\n`);
+    expect(run.out).toContain('MQTT       mqtt://127.0.0.1:1883\n');
     expect(JSON.parse(await readFile(run.config, 'utf8'))).toEqual({ apihost: 'http://127.0.0.1:3233', auth: GUEST });
     expect(run.stop).toHaveBeenCalledTimes(1);
     expect(run.err).toContain('SIGINT: stopping');
@@ -97,7 +98,13 @@ describe('kindling up', () => {
 
   it('--json prints what scripts need as one JSON object', async () => {
     const run = await up(['--json']);
-    expect(JSON.parse(run.out)).toEqual({ apiUrl: 'http://127.0.0.1:3233', guestAuth: GUEST, dataDir: join(dir, '.kindling'), config: run.config });
+    expect(JSON.parse(run.out)).toEqual({
+      apiUrl: 'http://127.0.0.1:3233',
+      guestAuth: GUEST,
+      mqttUrl: 'mqtt://127.0.0.1:1883',
+      dataDir: join(dir, '.kindling'),
+      config: run.config,
+    });
   });
 
   it('refuses bad flags with exit 2 before starting anything', async () => {

@@ -72,8 +72,11 @@ export function platformOptions(flags: UpFlags, globals: GlobalOptions, runtime:
   };
 }
 
+/** The embedded MQTT broker's URL is reported by platforms that run one. */
+type AnnouncedPlatform = RunningPlatform & { mqttUrl?: string };
+
 /** Prints where the API is and the guest key, and points the CLI's config at them. */
-async function announce(platform: RunningPlatform, options: PlatformOptions, out: Output, runtime: CliRuntime): Promise<void> {
+async function announce(platform: AnnouncedPlatform, options: PlatformOptions, out: Output, runtime: CliRuntime): Promise<void> {
   const configPath = configFilePath(runtime.env);
   let configWritten = true;
   try {
@@ -83,7 +86,13 @@ async function announce(platform: RunningPlatform, options: PlatformOptions, out
     out.warn(`could not write the CLI config ${configPath}: ${(error as Error).message}`);
   }
   if (out.json) {
-    out.value({ apiUrl: platform.apiUrl, guestAuth: platform.guestAuth, dataDir: options.dataDir, config: configWritten ? configPath : null });
+    out.value({
+      apiUrl: platform.apiUrl,
+      guestAuth: platform.guestAuth,
+      mqttUrl: platform.mqttUrl,
+      dataDir: options.dataDir,
+      config: configWritten ? configPath : null,
+    });
     return;
   }
   runtime.io.stdout(
@@ -91,6 +100,7 @@ async function announce(platform: RunningPlatform, options: PlatformOptions, out
       'Kindling is up.',
       `  API URL    ${platform.apiUrl}`,
       `  guest key  ${platform.guestAuth}`,
+      platform.mqttUrl ? `  MQTT       ${platform.mqttUrl}` : undefined,
       `  data dir   ${options.dataDir}`,
       configWritten ? `  config     ${configPath} (kindling commands now use this API and key)` : undefined,
       'Press Ctrl-C to stop.',
