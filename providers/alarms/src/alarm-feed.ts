@@ -8,7 +8,9 @@ export interface AlarmCursor {
   v: 1;
   /** The schedule this cursor belongs to (`AlarmPlan.fingerprint`). */
   schedule: string;
-  /** When the schedule first started: fire times before it were never owed (except for `once`). */
+  /** The feed generation that last started: a new one (resume, update) owes nothing from before. */
+  generation: number;
+  /** Fire times before this were never owed: when this generation first started. */
   since: number;
   /** Scheduled time (epoch ms) of the last fire made durable. */
   lastFireAt?: number;
@@ -32,6 +34,7 @@ export function isAlarmCursor(value: unknown): value is AlarmCursor {
     !!cursor &&
     cursor.v === 1 &&
     typeof cursor.schedule === 'string' &&
+    typeof cursor.generation === 'number' &&
     typeof cursor.since === 'number' &&
     typeof cursor.fires === 'number' &&
     (cursor.lastFireAt === undefined || typeof cursor.lastFireAt === 'number')
@@ -40,13 +43,27 @@ export function isAlarmCursor(value: unknown): value is AlarmCursor {
 
 const iso = (time: number) => new Date(time).toISOString();
 
+/** The first fire time still owed by a feed with this cursor: after the last durable fire, and not before `since`. */
+export function owedFrom(cursor: AlarmCursor): number {
+  return cursor.lastFireAt === undefined ? cursor.since : Math.max(cursor.since, cursor.lastFireAt + 1);
+}
+
 /**
- * The first fire time still owed by a feed with this cursor: after the last durable fire, else
- * since the schedule started (any time at all for `once`).
+ * The cursor a starting feed works from. The same schedule and generation: the stored one, so
+ * that what was missed while no host ran the feed is caught up. A new generation (a resume or an
+ * update): the count and last fire carry on, but fires owed start now — a paused feed does not
+ * make up its pause. Another schedule (or no cursor): a fresh one; a fresh `once` owes its date
+ * even if it passed before the first start (it was in the future at CREATE).
  */
-export function owedFrom(cursor: AlarmCursor, plan: AlarmPlan): number {
-  if (cursor.lastFireAt !== undefined) return cursor.lastFireAt + 1;
-  return plan.owesFiresBeforeFirstStart ? Number.MIN_SAFE_INTEGER : cursor.since;
+export function startingCursor(stored: unknown, plan: AlarmPlan, generation: number, now: number): { cursor: AlarmCursor; changed: boolean } {
+  if (isAlarmCursor(stored) && stored.schedule === plan.fingerprint) {
+    // Whether a finished alarm is done is decided afresh: an update may have raised maxTriggers.
+    const { done: _done, ...rest } = stored;
+    if (stored.generation === generation) return { cursor: rest, changed: false };
+    return { cursor: { ...rest, generation, since: now }, changed: true };
+  }
+  const since = plan.owesFiresBeforeFirstStart ? Number.MIN_SAFE_INTEGER : now;
+  return { cursor: { v: 1, schedule: plan.fingerprint, generation, since, fires: 0 }, changed: true };
 }
 
 /**
@@ -71,16 +88,8 @@ export class AlarmFeed implements FeedHandle {
 
   static async start(feed: FeedInstance<unknown>, ctx: FeedContext, plan: AlarmPlan, queue: TimerQueue): Promise<AlarmFeed> {
     const now = ctx.clock.now();
-    const stored = await ctx.cursor.get<unknown>();
-    let cursor: AlarmCursor;
-    if (isAlarmCursor(stored) && stored.schedule === plan.fingerprint) {
-      // A finished alarm may have been updated (a higher maxTriggers): whether it is done is decided afresh.
-      const { done: _done, ...rest } = stored;
-      cursor = rest;
-    } else {
-      cursor = { v: 1, schedule: plan.fingerprint, since: now, fires: 0 };
-      await ctx.cursor.set(cursor);
-    }
+    const { cursor, changed } = startingCursor(await ctx.cursor.get<unknown>(), plan, feed.generation, now);
+    if (changed) await ctx.cursor.set(cursor);
     const alarm = new AlarmFeed(feed, ctx, plan, cursor);
     if (ctx.signal.aborted) {
       alarm.stopped = true;
@@ -88,7 +97,7 @@ export class AlarmFeed implements FeedHandle {
     }
     alarm.timer = queue.register((dueAt) => (alarm.inFlight = alarm.fireDue(dueAt)));
     ctx.signal.addEventListener('abort', () => alarm.halt(), { once: true });
-    const doneReason = alarm.scheduleNext(owedFrom(cursor, plan), now);
+    const doneReason = alarm.scheduleNext(owedFrom(cursor), now);
     if (doneReason !== undefined) {
       alarm.halt();
       await alarm.recordDone(doneReason);

@@ -24,9 +24,9 @@ export interface AlarmPlan {
    */
   fingerprint: string;
   /**
-   * Whether fire times before the feed's first start count as missed. True for `once`: its
-   * date was checked to be in the future at CREATE, so a first start after it means the host
-   * was down and the fire is owed; a recurring alarm starts from now.
+   * Whether fire times before the schedule's first start count as missed. True for `once`: its
+   * date was checked to be in the future at CREATE, so a first start after it means no host ran
+   * the feed in time and the fire is owed; a recurring alarm starts from now.
    */
   owesFiresBeforeFirstStart: boolean;
 }

@@ -156,6 +156,19 @@ describe('alarms provider: stop and restart', () => {
     expect(await downtime({ catchUp: 'all', maxCatchUp: 3 })).toEqual(['1s', '2s', '10s', '11s', '12s', '13s']);
   });
 
+  it('does not make up a pause: a resumed feed (new generation) fires from now, whatever the policy', async () => {
+    const host = hostAt(T0 + 500);
+    await host.start(everySecond('f1', { catchUp: 'all' }));
+    await host.clock.advance(2 * SECOND);
+    await host.stop('f1'); // paused
+    await host.clock.advance(10 * SECOND);
+    await host.start({ ...everySecond('f1', { catchUp: 'all' }), generation: 2 }); // resumed at 12.5 s
+    await host.clock.advance(SECOND);
+    expect(host.bus.times()).toEqual([isoOf(T0 + 1000), isoOf(T0 + 2000), isoOf(T0 + 13_000)]);
+    expect(host.cursorOf<AlarmCursor>('f1')).toMatchObject({ generation: 2, fires: 3 });
+    await host.stopAll();
+  });
+
   it('counts maxTriggers across restarts, then reports itself done and fires no more', async () => {
     const host = hostAt(T0 + 500);
     const feed = everySecond('f1', { maxTriggers: 3 });
@@ -182,7 +195,7 @@ describe('alarms provider: stop and restart', () => {
     await host.start(everySecond('f1', { maxTriggers: 1 }));
     await host.clock.advance(2 * SECOND);
     expect(host.bus.events).toHaveLength(1);
-    await host.start(everySecond('f1', { maxTriggers: 2, catchUp: 'none' }));
+    await host.start({ ...everySecond('f1', { maxTriggers: 2 }), generation: 2 });
     await host.clock.advance(SECOND);
     expect(host.bus.events).toHaveLength(2);
     expect(host.cursorOf<AlarmCursor>('f1')?.done).toBeDefined();
@@ -194,7 +207,7 @@ describe('alarms provider: stop and restart', () => {
     await host.clock.advance(2 * SECOND);
     await host.stop('f1');
     await host.clock.advance(60 * SECOND);
-    await host.start({ id: 'f1', kind: 'interval', params: { seconds: 5, startDate: T0 } });
+    await host.start({ id: 'f1', kind: 'interval', params: { seconds: 5, startDate: T0, catchUp: 'all' }, generation: 2 });
     await host.clock.advance(5 * SECOND);
     expect(host.bus.times()).toEqual([isoOf(T0 + 1000), isoOf(T0 + 2000), isoOf(T0 + 65_000)]);
     expect(host.cursorOf<AlarmCursor>('f1')?.fires).toBe(1);

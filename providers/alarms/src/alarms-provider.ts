@@ -110,7 +110,7 @@ export function describeAlarm(plan: AlarmPlan, stored: unknown, now: number): Re
     return facts;
   }
   const exhausted = plan.maxTriggers !== undefined && (cursor?.fires ?? 0) >= plan.maxTriggers;
-  const next = exhausted ? undefined : nextFire(plan.schedule, cursor ? owedFrom(cursor, plan) : now, now, plan.catchUp).at;
+  const next = exhausted ? undefined : nextFire(plan.schedule, cursor ? owedFrom(cursor) : now, now, plan.catchUp).at;
   if (next !== undefined) facts.nextFireAt = new Date(Math.max(next, now)).toISOString();
   return facts;
 }

@@ -54,10 +54,18 @@ export class FakeFeedHost {
     readonly cursors: Map<string, unknown> = new Map(),
   ) {}
 
-  async start(feed: { id: string; kind: string; params: Record<string, unknown> }): Promise<FeedHandle> {
+  async start(feed: { id: string; kind: string; params: Record<string, unknown>; generation?: number }): Promise<FeedHandle> {
     const kind = this.provider.kinds[feed.kind];
     if (!kind) throw new Error(`no kind ${feed.kind}`);
-    const instance: FeedInstance = { ...feed, namespace: 'guest', trigger: `t-${feed.id}`, provider: this.provider.name, generation: 1 };
+    const instance: FeedInstance = {
+      id: feed.id,
+      kind: feed.kind,
+      params: feed.params,
+      namespace: 'guest',
+      trigger: `t-${feed.id}`,
+      provider: this.provider.name,
+      generation: feed.generation ?? 1,
+    };
     const abort = new AbortController();
     const handle = await kind.start(instance, this.contextFor(feed.id, abort));
     this.running.set(feed.id, { handle, abort });
