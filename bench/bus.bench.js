@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// Publish and consume rates of the two bus backends, next to raw JetStream measured with the same
+// client in the same run (the yardstick for the adapter's overhead); raw and adapter runs
+// alternate so that a noisy machine colours both alike. 256-byte messages with a msgId each,
+// 1024 publishes in flight; medians of 3 runs. Bounded: at most COUNT messages and MAX_SECONDS
+// per run. NATS work happens in a scope of its own, deleted at the end. Needs `npm run build`.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AckPolicy, connect, nanos, RetentionPolicy, StorageType } from 'nats';
+import { Subjects, silentLogger } from '../packages/core/dist/index.js';
+import { connectNatsBackend } from '../packages/nats/dist/index.js';
+import { openEmbeddedBackend } from '../packages/embedded/dist/index.js';
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const COUNT = Number(process.env.BENCH_COUNT ?? 30_000);
+const IN_FLIGHT = 1024;
+const CONSUME_IN_FLIGHT = 256;
+const RUNS = 3;
+const MAX_SECONDS = 20;
+const payload = new Uint8Array(256).fill(120);
+const log = silentLogger();
+const scope = `bench-${process.pid}-${Date.now().toString(36)}`;
+
+/** Runs `publishOne(i)` for i < COUNT with IN_FLIGHT calls outstanding; returns messages/s. */
+async function pipelined(publishOne) {
+  const started = performance.now();
+  const deadline = started + MAX_SECONDS * 1000;
+  let next = 0;
+  let done = 0;
+  const lane = async () => {
+    while (next < COUNT && performance.now() < deadline) {
+      await publishOne(next++);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  return done / ((performance.now() - started) / 1000);
+}
+
+/** Resolves with messages/s once `expected` messages were seen, or after MAX_SECONDS. */
+function counter(expected) {
+  const started = performance.now();
+  let seen = 0;
+  let finish;
+  const done = new Promise((resolve) => (finish = resolve));
+  const timer = setTimeout(() => finish(), MAX_SECONDS * 1000);
+  return {
+    tick() {
+      if (++seen >= expected) finish();
+    },
+    async rate() {
+      await done;
+      clearTimeout(timer);
+      return seen / ((performance.now() - started) / 1000);
+    },
+  };
+}
+
+async function busConsumeRate(bus, durable, expected) {
+  const count = counter(expected);
+  const consumption = await bus.consume({ durable, filter: Subjects.allEvents, maxInFlight: CONSUME_IN_FLIGHT }, async (m) => {
+    m.ack();
+    count.tick();
+  });
+  const rate = await count.rate();
+  await consumption.stop();
+  return rate;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (rate) => `${Math.round(rate).toLocaleString('en-US')} msg/s`.padStart(14);
+const line = (what, rate, extra = '') => console.log(`${what.padEnd(52)} ${fmt(rate)}${extra}`);
+
+/** Raw JetStream and the NATS bus, alternating run by run. */
+async function benchNats() {
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  const rawStream = `${scope}_RAW`;
+  await jsm.streams.add({ name: rawStream, subjects: [`${scope}.raw.>`], storage: StorageType.File, retention: RetentionPolicy.Limits, duplicate_window: nanos(120_000) });
+  const backend = await connectNatsBackend({ servers: NATS_URL, scope, log });
+  const rates = { raw: [], bus: [], rawConsume: [], busConsume: [] };
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      rates.raw.push(await pipelined((i) => js.publish(`${scope}.raw.a`, payload, { msgID: `raw-${run}-${i}` })));
+      rates.bus.push(await pipelined((i) => backend.bus.publish(Subjects.event('bench', `t${i % 16}`), payload, { msgId: `bus-${run}-${i}` })));
+    }
+    const rawStored = (await jsm.streams.info(rawStream)).state.messages;
+    const busStored = (await backend.streamInfo('KINDLING_EVENTS')).messages;
+    for (let run = 0; run < RUNS; run++) {
+      await jsm.consumers.add(rawStream, { durable_name: `raw-${run}`, ack_policy: AckPolicy.Explicit, max_ack_pending: 1024 });
+      const consumer = await js.consumers.get(rawStream, `raw-${run}`);
+      const count = counter(rawStored);
+      const messages = await consumer.consume({ max_messages: CONSUME_IN_FLIGHT });
+      const loop = (async () => {
+        for await (const m of messages) {
+          m.ack();
+          count.tick();
+        }
+      })();
+      rates.rawConsume.push(await count.rate());
+      messages.stop();
+      await loop;
+      rates.busConsume.push(await busConsumeRate(backend.bus, `reader-${run}`, busStored));
+    }
+  } finally {
+    await jsm.streams.delete(rawStream);
+    await nc.close();
+    await backend.destroyScope();
+    await backend.close();
+  }
+  return Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]));
+}
+
+async function benchEmbedded(dataDir) {
+  const backend = await openEmbeddedBackend({ log, ...(dataDir ? { dataDir } : {}) });
+  const publish = [];
+  const consume = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      publish.push(await pipelined((i) => backend.bus.publish(Subjects.event('bench', `t${i % 16}`), payload, { msgId: `e-${run}-${i}` })));
+    }
+    const stored = (await backend.streamInfo('KINDLING_EVENTS')).messages;
+    for (let run = 0; run < RUNS; run++) consume.push(await busConsumeRate(backend.bus, `reader-${run}`, stored));
+  } finally {
+    await backend.close();
+  }
+  return { publish: median(publish), consume: median(consume) };
+}
+
+console.log(`${COUNT} messages of ${payload.length} B per run, ${IN_FLIGHT} publishes / ${CONSUME_IN_FLIGHT} handlers in flight, median of ${RUNS} runs\n`);
+const nats = await benchNats();
+line('raw JetStream publish (msgID, file storage)', nats.raw);
+line('@kindling/nats bus.publish', nats.bus, `  (${Math.round((nats.bus / nats.raw) * 100)} % of raw)`);
+line('raw JetStream consume() + ack', nats.rawConsume);
+line('@kindling/nats bus.consume + ack', nats.busConsume, `  (${Math.round((nats.busConsume / nats.rawConsume) * 100)} % of raw)`);
+
+const memory = await benchEmbedded();
+line('@kindling/embedded bus.publish (memory)', memory.publish);
+line('@kindling/embedded bus.consume + ack (memory)', memory.consume);
+
+const dataDir = await mkdtemp(join(tmpdir(), 'kindling-bench-'));
+try {
+  const disk = await benchEmbedded(dataDir);
+  line('@kindling/embedded bus.publish (data dir, no fsync)', disk.publish);
+  line('@kindling/embedded bus.consume + ack (data dir)', disk.consume);
+} finally {
+  await rm(dataDir, { recursive: true, force: true });
+}
