@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, randomId } from '@kindling/core';
+import { startPlatform, type PlatformOptions, type RunningPlatform } from '@kindling/cli';
+import { connectNatsBackend } from '@kindling/nats';
+import { NATS_URL } from '../support/services.js';
+
+export type BackendKind = 'embedded' | 'nats';
+
+/**
+ * A whole platform as `kindling up` starts it, on a random loopback port, a temporary data
+ * directory and (on NATS) a scope of its own, so that tests share nothing.
+ */
+export class PlatformFixture {
+  platform!: RunningPlatform;
+  private dataDir!: string;
+  private readonly scope = `e2e-${randomId(4)}`;
+
+  constructor(readonly backend: BackendKind) {}
+
+  async start(): Promise<RunningPlatform> {
+    this.dataDir ??= await mkdtemp(join(tmpdir(), 'kindling-e2e-'));
+    this.platform = await startPlatform(this.options());
+    return this.platform;
+  }
+
+  /** Stops the platform and starts it again on the same data directory or NATS scope. */
+  async restart(): Promise<RunningPlatform> {
+    await this.platform.stop();
+    return this.start();
+  }
+
+  async dispose(): Promise<void> {
+    await this.platform?.stop();
+    if (this.backend === 'nats') {
+      const backend = await connectNatsBackend({ servers: NATS_URL, scope: this.scope });
+      await backend.destroyScope();
+      await backend.close();
+    }
+    if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  private options(): PlatformOptions {
+    return {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: this.dataDir,
+      runtime: 'process',
+      providers: [],
+      mqtt: false,
+      log: createLogger({ level: process.env.KINDLING_LOG_LEVEL ?? 'warn', name: `e2e-${this.backend}` }),
+      ...(this.backend === 'nats' ? { natsUrl: NATS_URL, natsScope: this.scope } : {}),
+    };
+  }
+}
+
+export async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
