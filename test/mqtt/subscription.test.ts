@@ -193,3 +193,54 @@ describeWithMosquitto.each([mosquitto, embeddedBroker])('mqtt/subscription on $n
     expect(one.map((e) => e.subject)).toEqual([`${prefix}/one`]);
   });
 });
+
+describeWithMosquitto('mqtt/subscription with MQTT 5 on the system Mosquitto', () => {
+  let backend: EmbeddedBackend;
+  let harness: MqttHarness;
+  let prefix: string;
+
+  beforeEach(async () => {
+    backend = await openEmbeddedBackend({ log: createLogger({ level: 'silent' }) });
+    harness = await new MqttHarness(backend).open();
+    prefix = `kt5-${randomId(4)}`;
+  });
+  afterEach(async () => {
+    await harness.close();
+    await backend.close();
+  });
+
+  it('fires once per feed when feeds on one connection have overlapping filters (the broker sends a copy per subscription)', async () => {
+    const wide = await harness.events('wide');
+    const narrow = await harness.events('narrow');
+    await harness.newHost();
+    const clientId = `test5-${randomId(6)}`;
+    const common = { url: SYSTEM_MOSQUITTO, clientId, clean: true, protocolVersion: 5 };
+    const a = await harness.putFeed('wide', { ...common, topic: `${prefix}/#` });
+    const b = await harness.putFeed('narrow', { ...common, topic: [`${prefix}/+/t`, `${prefix}/x/+`] });
+    await harness.untilStatus(a.id, 'active');
+    await harness.untilStatus(b.id, 'active');
+
+    for (const topic of [`${prefix}/x/t`, `${prefix}/y/t`, `${prefix}/z/u`]) await mosquitto.publish(topic, '{}', 1);
+    await until(() => wide.length === 3 && narrow.length === 2, 'five events');
+    await mosquitto.publish(`${prefix}/end`, '{}', 1);
+    await until(() => wide.length === 4, 'the last event');
+    expect(wide.map((e) => e.subject)).toEqual([`${prefix}/x/t`, `${prefix}/y/t`, `${prefix}/z/u`, `${prefix}/end`]);
+    expect(narrow.map((e) => e.subject)).toEqual([`${prefix}/x/t`, `${prefix}/y/t`]);
+  });
+
+  it('splits a topic among the members of a shared subscription group, each message fired once', async () => {
+    const events = await harness.events('split');
+    await harness.newHost();
+    const members = [];
+    for (let i = 0; i < 2; i++) {
+      members.push(await harness.putFeed('split', { url: SYSTEM_MOSQUITTO, clean: true, protocolVersion: 5, topic: `${prefix}/load`, shareGroup: `g${prefix}` }));
+    }
+    for (const member of members) await harness.untilStatus(member.id, 'active');
+
+    for (let n = 1; n <= 20; n++) await mosquitto.publish(`${prefix}/load`, JSON.stringify({ n }), 1);
+    await until(() => events.length === 20, 'twenty events');
+    expect(events.map((e) => (e.data as { payload: { n: number } }).payload.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const bySource = new Set(events.map((e) => e.source));
+    expect(bySource.size).toBe(2);
+  });
+});

@@ -135,6 +135,8 @@ export class BrokerConnection {
   private firstConnectedAt?: number;
   private firstOutcome?: () => void;
   private readonly taps = new Map<string, ConnectionTap>();
+  /** Each feed's entries, in the order of its filters. */
+  private readonly entriesOfTap = new Map<string, Entry[]>();
   private readonly entries = new Map<string, Entry>();
   private readonly byFilter = new TopicTree<Entry>();
   private readonly bySubscriptionId = new Map<number, Entry>();
@@ -215,6 +217,7 @@ export class BrokerConnection {
     if (this.state === 'closed') throw new FeedError('the MQTT connection is closing');
     this.taps.set(tap.feedId, tap);
     const entries = tap.subscriptions.map((request) => this.entryFor(request, tap));
+    this.entriesOfTap.set(tap.feedId, entries);
     this.claimParked();
     if (this.state !== 'connected') {
       if (this.reportedDown && this.downReason) tap.down(this.downReason);
@@ -231,6 +234,7 @@ export class BrokerConnection {
   /** Stops routing to the feed; filters no other feed uses linger for a grace period, then are unsubscribed. */
   detach(feedId: string): void {
     if (!this.taps.delete(feedId)) return;
+    this.entriesOfTap.delete(feedId);
     for (const entry of this.entries.values()) {
       if (!entry.taps.delete(feedId) || entry.taps.size > 0 || this.state === 'closed') continue;
       clearTimeout(entry.lingerTimer);
@@ -244,7 +248,7 @@ export class BrokerConnection {
    * the broker until a provider host connects again. Messages being fired are given a moment to
    * become durable and be acknowledged; the rest the broker delivers again.
    */
-  async close(drainMs = 5000): Promise<void> {
+  async close(drainMs = 2000): Promise<void> {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
@@ -513,24 +517,28 @@ export class BrokerConnection {
 
   /**
    * The feeds a message goes to. An MQTT 5 broker sends one copy per matching subscription,
-   * each naming its subscription, so a copy goes only to that subscription's feeds; otherwise
-   * (MQTT 3.1.1: one copy per client) every feed whose filter matches gets it.
+   * naming the subscription: a copy goes to the feeds of that subscription, and to a feed with
+   * several matching filters only through the first of them, so that it fires once. Without
+   * identifiers (MQTT 3.1.1: one copy per client) every feed whose filter matches gets it.
    */
   private route(topic: string, subscriptionIds: number[] | undefined): { taps: ConnectionTap[]; lingering: boolean } {
-    let entries: Iterable<Entry>;
-    if (subscriptionIds) {
-      entries = subscriptionIds.flatMap((id) => {
-        const entry = this.bySubscriptionId.get(id);
-        return entry && topicMatches(entry.filter, topic) ? [entry] : [];
-      });
-    } else {
-      entries = this.byFilter.match(topic);
-    }
     const taps = new Map<string, ConnectionTap>();
     let lingering = false;
-    for (const entry of entries) {
-      if (entry.taps.size === 0) lingering = true;
-      for (const [feedId, { tap }] of entry.taps) taps.set(feedId, tap);
+    if (subscriptionIds) {
+      for (const id of subscriptionIds) {
+        const entry = this.bySubscriptionId.get(id);
+        if (!entry || !topicMatches(entry.filter, topic)) continue;
+        if (entry.taps.size === 0) lingering = true;
+        for (const [feedId, { tap }] of entry.taps) {
+          const first = this.entriesOfTap.get(feedId)?.find((candidate) => topicMatches(candidate.filter, topic));
+          if (first === entry) taps.set(feedId, tap);
+        }
+      }
+    } else {
+      for (const entry of this.byFilter.match(topic)) {
+        if (entry.taps.size === 0) lingering = true;
+        for (const [feedId, { tap }] of entry.taps) taps.set(feedId, tap);
+      }
     }
     return { taps: [...taps.values()], lingering };
   }

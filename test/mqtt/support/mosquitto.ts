@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,9 @@ export async function startOwnMosquitto(options: { users?: Record<string, string
       const result = spawnSync('mosquitto_passwd', ['-b', passwordFile, user, password]);
       if (result.status !== 0) throw new Error(`mosquitto_passwd failed: ${result.stderr}`);
     }
+    // Started as root, Mosquitto reads the file after switching to its own user.
+    chmodSync(dir, 0o755);
+    chmodSync(passwordFile, 0o644);
     lines.push('allow_anonymous false', `password_file ${passwordFile}`);
   } else {
     lines.push('allow_anonymous true');
