@@ -28,6 +28,8 @@ export interface ProcessContainerOptions {
 export const HOST_NODE_IMAGE = 'host-node';
 
 const DIR_PREFIX = 'kindling-proc-';
+/** `sun_path` holds 108 bytes on Linux, including the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
 const STDIO_CLOSE_GRACE_MS = 200;
 const HEAP_EXHAUSTED = Buffer.from('JavaScript heap out of memory');
 /** Environment variables worth passing from the runner to actions: locale and time zone, nothing secret. */
@@ -87,7 +89,14 @@ export class ProcessContainerFactory implements ContainerFactory {
       throw new KindlingError('KND_INTERNAL', `The action proxy is not built (${this.proxyPath} is missing): run \`npx tsc -b packages/runner\`.`);
     }
     const dir = await mkdtemp(join(this.workDir, `${DIR_PREFIX}${process.pid}-`));
-    const socketPath = join(dir, 'proxy.sock');
+    const dirs = [dir];
+    let socketPath = join(dir, 'proxy.sock');
+    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+      // A deep work dir would overflow the kernel's limit on socket paths: the socket goes to the temp dir.
+      const socketDir = await mkdtemp(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+      dirs.push(socketDir);
+      socketPath = join(socketDir, 'proxy.sock');
+    }
     const child = spawn(this.nodePath, [`--max-old-space-size=${spec.memoryMb}`, this.proxyPath, '--socket', socketPath, '--exit-on-stdin-end'], {
       cwd: dir,
       env: { ...this.env, HOME: dir },
@@ -95,7 +104,7 @@ export class ProcessContainerFactory implements ContainerFactory {
       // Its own process group, so that pause, resume and kill reach whatever the action spawned.
       detached: true,
     });
-    const container = new ProcessContainer(child, spec, dir, new ProxyClient({ socketPath }));
+    const container = new ProcessContainer(child, spec, dirs, new ProxyClient({ socketPath }));
     try {
       await container.started(this.startTimeoutMs);
     } catch (error) {
@@ -107,16 +116,18 @@ export class ProcessContainerFactory implements ContainerFactory {
 
   /** Removes private directories left by runners that died without cleaning up (their processes exit with them). */
   async removeOrphans(): Promise<void> {
-    const names = await readdir(this.workDir).catch(() => [] as string[]);
-    await Promise.all(
-      names
-        .filter((name) => name.startsWith(DIR_PREFIX))
-        .filter((name) => {
-          const owner = Number.parseInt(name.slice(DIR_PREFIX.length), 10);
-          return Number.isInteger(owner) && owner !== process.pid && !isAlive(owner);
-        })
-        .map((name) => rm(join(this.workDir, name), { recursive: true, force: true })),
-    );
+    for (const base of new Set([this.workDir, tmpdir()])) {
+      const names = await readdir(base).catch(() => [] as string[]);
+      await Promise.all(
+        names
+          .filter((name) => name.startsWith(DIR_PREFIX))
+          .filter((name) => {
+            const owner = Number.parseInt(name.slice(DIR_PREFIX.length), 10);
+            return Number.isInteger(owner) && owner !== process.pid && !isAlive(owner);
+          })
+          .map((name) => rm(join(base, name), { recursive: true, force: true })),
+      );
+    }
   }
 }
 
@@ -133,7 +144,8 @@ class ProcessContainer implements Container {
   constructor(
     private readonly child: ChildProcess,
     readonly spec: ContainerSpec,
-    private readonly dir: string,
+    /** Private directories to remove with the container. */
+    private readonly dirs: string[],
     readonly proxy: ProxyClient,
   ) {
     this.id = `process:${child.pid ?? 'unstarted'}`;
@@ -191,7 +203,7 @@ class ProcessContainer implements Container {
       await this.exited;
       this.proxy.close();
       this.child.stdin?.destroy();
-      await rm(this.dir, { recursive: true, force: true });
+      await Promise.all(this.dirs.map((dir) => rm(dir, { recursive: true, force: true })));
     })();
     return this.destroying;
   }

@@ -1,5 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ActionRecord } from '@kindling/core';
 import { newActivationId, nodeAction } from '../test-support/actions.js';
 import type { RunOutcome } from '../runtime/action-runtime.js';
@@ -243,6 +245,21 @@ describe('ProcessRuntime', () => {
       expect((ranB.response.result as { pid: number }).pid).not.toBe(pidA);
       expect(isAlive(pidA)).toBe(false);
       expect(runtime.stats()).toMatchObject({ memoryUsedMb: 256, queued: 0, containers: [{ state: 'idle', revision: expect.stringContaining('guest/b@') }] });
+    });
+
+    it('works in a work dir too deep for a unix socket path, and cleans it up', async () => {
+      const base = join(tmpdir(), `kindling-deep-${process.pid}`);
+      const deep = join(base, 'd'.repeat(60), 'e'.repeat(60));
+      mkdirSync(deep, { recursive: true });
+      try {
+        const runtime = await startRuntime({ workDir: deep });
+        const outcome = await run(runtime, nodeAction('deep', 'function main() { return { cwd: process.cwd() }; }'));
+        expect((outcome.response.result as { cwd: string }).cwd.startsWith(deep)).toBe(true);
+        await runtime.stop();
+        expect(readdirSync(deep)).toEqual([]);
+      } finally {
+        rmSync(base, { recursive: true, force: true });
+      }
     });
 
     it('refuses a blackbox action with a developer error that names the Docker runtime', async () => {
