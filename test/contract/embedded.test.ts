@@ -6,7 +6,7 @@ import { silentLogger, Streams, Subjects, type KvChange } from '@kindling/core';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import { busContract } from './bus-contract.js';
 import { storeContract } from './store-contract.js';
-import { Inbox, pause, str, text, type OpenBackend } from './backend-under-test.js';
+import { Inbox, pause, str, text, waitUntil, type OpenBackend } from './backend-under-test.js';
 
 const log = silentLogger();
 const openMemoryBackend: OpenBackend = () => openEmbeddedBackend({ log });
@@ -162,6 +162,23 @@ describe('embedded backend across a restart on the same data directory', () => {
     await expect(openEmbeddedBackend({ dataDir, log })).rejects.toMatchObject({ code: 'KND_CONFLICT', field: 'dataDir' });
     await backend!.close();
     backend = await openEmbeddedBackend({ dataDir, log });
+  });
+
+  it('drops events older than eventsMaxAgeMs, and keeps invocations', async () => {
+    backend = await openEmbeddedBackend({ dataDir, log, eventsMaxAgeMs: 100 });
+    await backend.bus.publish(Subjects.event('guest', 't'), text('old'));
+    await backend.bus.publish(Subjects.invocation('guest', 'a'), text('run'));
+    await waitUntil(async () => (await backend!.streamInfo(Streams.events.name)).messages === 0, 'the old event to leave');
+    expect((await backend.streamInfo(Streams.invocations.name)).messages).toBe(1);
+  });
+
+  it('acknowledges publishes and writes after fdatasync when asked to', async () => {
+    backend = await openEmbeddedBackend({ dataDir, log, fsync: true });
+    const acks = await Promise.all([1, 2, 3].map((n) => backend!.bus.publish(Subjects.event('guest', 't'), text(`m${n}`))));
+    await (await backend.store.bucket('kindling_cursors')).put('feed.1', text('c'));
+    const reopened = await reopen();
+    expect((await reopened.streamInfo(Streams.events.name)).lastSeq).toBe(Math.max(...acks.map((a) => a.seq)));
+    expect(str((await (await reopened.store.bucket('kindling_cursors')).get('feed.1'))!.value)).toBe('c');
   });
 
   it('refuses bad options, naming the field', async () => {

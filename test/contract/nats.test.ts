@@ -1,4 +1,5 @@
 import { afterAll, expect, it } from '@jest/globals';
+import { createServer, type AddressInfo } from 'node:net';
 import { connect } from 'nats';
 import { silentLogger, Subjects } from '@kindling/core';
 import { connectNatsBackend } from '@kindling/nats';
@@ -38,6 +39,20 @@ describeNats('NATS JetStream backend', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  it('reports an unreachable server as KND_BUS_UNAVAILABLE', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    await expect(connectNatsBackend({ servers: `nats://127.0.0.1:${port}`, log: silentLogger() })).rejects.toMatchObject({ code: 'KND_BUS_UNAVAILABLE' });
+  });
+
+  it('refuses bad options, naming the field', async () => {
+    await expect(connectNatsBackend({ servers: NATS_URL, scope: 'a.b' })).rejects.toMatchObject({ code: 'KND_VALIDATION', field: 'options.scope' });
   });
 
   afterAll(async () => {
