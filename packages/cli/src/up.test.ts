@@ -119,7 +119,7 @@ describe('kindling up', () => {
       throw new Error('port 3233 is in use');
     });
     expect(run.code).toBe(ExitCode.failed);
-    expect(run.err).toBe('error: port 3233 is in use\n');
+    expect(run.err).toBe('error: the platform could not start: port 3233 is in use\n');
     expect(run.dispose).toHaveBeenCalled();
   });
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createLogger } from '@kindling/core';
+import { createLogger, KindlingError, messageOf } from '@kindling/core';
 import { Option, type Command } from 'commander';
 import { checkAuth, configFilePath, writeConfigFile } from '../config.js';
 import { integerIn, repeatable } from '../option-parsers.js';
@@ -40,8 +40,7 @@ export function registerUpCommand(program: Command, runtime: CliRuntime): void {
       const out = new Output(runtime.io, Boolean(globals.json));
       const watch = (runtime.watchShutdown ?? watchShutdownSignals)();
       try {
-        const start = runtime.startPlatform ?? (await import('../platform/start-platform.js')).startPlatform;
-        const platform = await start(options);
+        const platform = await start(runtime, options);
         await announce(platform, options, out, runtime);
         const signal = await watch.requested;
         runtime.io.stderr(`${signal}: stopping (again to force)\n`);
@@ -51,6 +50,16 @@ export function registerUpCommand(program: Command, runtime: CliRuntime): void {
         watch.dispose();
       }
     });
+}
+
+/** Starts the platform (loaded only now: the entity commands need none of it), naming the step that failed. */
+async function start(runtime: CliRuntime, options: PlatformOptions): Promise<AnnouncedPlatform> {
+  try {
+    const startPlatform = runtime.startPlatform ?? (await import('../platform/start-platform.js')).startPlatform;
+    return await startPlatform(options);
+  } catch (error) {
+    throw new KindlingError('KND_INTERNAL', `the platform could not start: ${messageOf(error)}`, { cause: error });
+  }
 }
 
 /** The command line as the composition root takes it; paths resolved against the working directory. */
