@@ -56,6 +56,10 @@ export function busContract(open: OpenBackend): void {
       await expect(backend.bus.publish('kindling.events.*.x', text('x'))).rejects.toMatchObject({ code: 'KND_VALIDATION' });
     });
 
+    it('refuses a message over 1 MiB (NATS\'s default max_payload) as too large', async () => {
+      await expect(backend.bus.publish(event('t'), new Uint8Array(2 * 1024 * 1024))).rejects.toMatchObject({ code: 'KND_PAYLOAD_TOO_LARGE' });
+    });
+
     it('delivers again, with a higher deliveryCount, what a consumer that died did not ack', async () => {
       await backend.bus.publish(event('t'), text('unlucky'));
       const first = new Inbox(() => undefined); // receives, never settles: the process "dies"

@@ -77,6 +77,12 @@ export function storeContract(open: OpenBackend): void {
       }
     });
 
+    it('refuses a value over 1 MiB as too large, and keeps the old one', async () => {
+      await bucket.put('big', text('small'));
+      await expect(bucket.put('big', new Uint8Array(2 * 1024 * 1024))).rejects.toMatchObject({ code: 'KND_PAYLOAD_TOO_LARGE' });
+      expect(str((await bucket.get('big'))!.value)).toBe('small');
+    });
+
     it('keeps buckets apart', async () => {
       const other = await backend.store.bucket('kindling_contract_other');
       await bucket.put('k', text('here'));

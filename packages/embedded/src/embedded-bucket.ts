@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { assertKey, KindlingError, KvChangeQueue, type KvBucket, type KvEntry, type KvWatch, type KvWatchOptions, type Logger } from '@kindling/core';
+import { assertPayloadSize } from './payload-size.js';
 import { FileRecordLog, memoryRecordLog, readRecords, type RecordLog } from './record-log.js';
 
 /**
@@ -44,6 +45,7 @@ export class EmbeddedBucket implements KvBucket {
 
   async put(key: string, value: Uint8Array, options: { previousRevision?: number } = {}): Promise<number> {
     assertKey(key);
+    assertPayloadSize(value);
     this.checkRevision(key, options.previousRevision);
     return this.write(key, new Uint8Array(value));
   }

@@ -20,6 +20,7 @@ import {
   type PublishOptions,
 } from '@kindling/core';
 import type { BusRecord } from './bus-records.js';
+import { assertPayloadSize } from './payload-size.js';
 import { EmbeddedConsumer } from './embedded-consumer.js';
 import { EmbeddedStream } from './embedded-stream.js';
 import { FileRecordLog, memoryRecordLog, readRecords, type RecordLog } from './record-log.js';
@@ -98,6 +99,7 @@ export class EmbeddedBus implements EventBus {
     assertSubject(subject);
     const stream = this.streams.find((s) => s.holds(subject));
     if (!stream) throw new KindlingError('KND_VALIDATION', `'subject' ${subject} belongs to no stream (${this.streamSubjects()}).`, { field: 'subject' });
+    assertPayloadSize(data);
     const now = Date.now();
     if (options.msgId !== undefined) {
       const original = stream.duplicateOf(options.msgId, now);

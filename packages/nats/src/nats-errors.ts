@@ -17,8 +17,15 @@ export function isWrongLastSequence(error: unknown): boolean {
   return jsErrorCode(error) === JsErrorCodes.wrongLastSequence || /wrong last sequence/i.test(messageOf(error));
 }
 
-/** Wraps a client or server failure as a KindlingError that says what was being done. */
+/**
+ * Wraps a client or server failure as a KindlingError that says what was being done: a payload
+ * over the server's max_payload is the caller's to fix (`KND_PAYLOAD_TOO_LARGE`); anything else
+ * means the bus or store cannot serve now.
+ */
 export function unavailable(code: Extract<ErrorCode, 'KND_BUS_UNAVAILABLE' | 'KND_STORE_UNAVAILABLE'>, doing: string, error: unknown): KindlingError {
   if (error instanceof KindlingError) return error;
+  if ((error as { code?: string } | undefined)?.code === 'MAX_PAYLOAD_EXCEEDED') {
+    return new KindlingError('KND_PAYLOAD_TOO_LARGE', `${doing} failed: the message is larger than the server's max_payload.`, { cause: error });
+  }
   return new KindlingError(code, `${doing} failed: ${messageOf(error)}`, { cause: error });
 }
