@@ -20,6 +20,7 @@ import { registerFeedRoutes } from './routes/feed-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerHookRoutes } from './routes/hook-routes.js';
 import { registerNamespaceRoutes } from './routes/namespace-routes.js';
+import { registerProviderRoutes } from './routes/provider-routes.js';
 import { registerRuleRoutes } from './routes/rule-routes.js';
 import { registerSystemPackageRoutes } from './routes/system-package-routes.js';
 import { registerTriggerRoutes } from './routes/trigger-routes.js';
@@ -115,6 +116,7 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
           request.caller = { namespace, uuid: key.uuid };
         });
         registerNamespaceRoutes(secured, ctx, bodyLimit);
+        registerProviderRoutes(secured, ctx);
         registerSystemPackageRoutes(secured, ctx);
         registerActionRoutes(secured, ctx);
         registerTriggerRoutes(secured, ctx);
