@@ -3,7 +3,9 @@ import type { ChangeCursor, ChangeDocument, ChangeScope, ChangeSource, ConnectCh
 
 /** The real source: the official driver's `watch()` on the deployment, a database or a collection. */
 export const connectWithDriver: ConnectChangeSource = async (uri, scope) => {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: 'kindling-mongodb-feed' });
+  // Options given here win over the URI's, so the default applies only where the URI sets none.
+  const ownTimeout = /[?&]serverSelectionTimeoutMS=/i.test(uri);
+  const client = new MongoClient(uri, { appName: 'kindling-mongodb-feed', ...(ownTimeout ? {} : { serverSelectionTimeoutMS: 10_000 }) });
   await client.connect();
   return new DriverChangeSource(client, scope);
 };
