@@ -160,6 +160,32 @@ describe.each(backends)('Invoker on %s', (_name, describeBackend, openBackend) =
     expect(readFileSync(file, 'utf8')).toBe(`${message.activationId}\n${after.activationId}\n`);
   });
 
+  it('leaves an invocation interrupted by a runtime shutdown unrecorded, and runs it once delivered again', async () => {
+    await startInvoker();
+    const file = join(dir, 'runs.log');
+    // The first run hangs until the runtime stops; the one after the restart answers at once.
+    const code = `const fs = require('node:fs');
+      async function main(p) {
+        const first = !fs.existsSync(p.file);
+        fs.appendFileSync(p.file, 'run\\n');
+        if (first) await new Promise((resolve) => setTimeout(resolve, 60000));
+        return { runs: fs.readFileSync(p.file, 'utf8').trim().split('\\n').length };
+      }`;
+    await putAction(nodeAction('interrupted', code));
+    const message = invocation('interrupted', { file });
+    const done = invoke(message);
+    for (let i = 0; i < 1000 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 10));
+    await runtime.stop();
+    await invoker.stop();
+    expect(await activations.get('guest', message.activationId)).toBeNull();
+    runtime = new ProcessRuntime({ prewarm: [] });
+    await runtime.start();
+    await startInvoker();
+    const record = await done;
+    expect(record.response.result).toEqual({ runs: 2 });
+    expect(await activations.get('guest', message.activationId)).toEqual(record);
+  });
+
   it('records a missing action as an application error naming it', async () => {
     await startInvoker();
     const record = await invoke(invocation('ghost', {}));

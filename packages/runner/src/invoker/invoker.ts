@@ -19,6 +19,7 @@ import {
   type Logger,
 } from '@kindling/core';
 import type { ActionRuntime } from '../runtime/action-runtime.js';
+import { RuntimeStoppedError } from '../runtime/container.js';
 import { ActionExecutor } from './action-executor.js';
 
 export interface InvokerOptions {
@@ -51,6 +52,9 @@ const invocationSchema = z.object({
   eventId: z.string().optional(),
   subject: z.string().optional(),
 });
+
+/** When an invocation interrupted by a shutdown comes back (not at once: this invoker is going away). */
+const INTERRUPTED_REDELIVERY_MS = 2_000;
 
 /** Records computed but not yet stored (the store failed): a redelivery stores them instead of running again. */
 const MAX_UNSTORED_RECORDS = 1000;
@@ -98,7 +102,11 @@ export class Invoker {
     this.log.info({ runtime: this.options.runtime.name }, 'invoker started');
   }
 
-  /** Stops taking invocations and waits for those in flight. */
+  /**
+   * Stops taking invocations and waits for those in flight (each bounded by its action's
+   * timeout). Stopping the runtime first, or at the same time, cuts that wait short: the
+   * interrupted invocations are left unacknowledged and delivered again later.
+   */
   async stop(): Promise<void> {
     const consumption = this.consumption;
     this.consumption = null;
@@ -134,6 +142,12 @@ export class Invoker {
       message.ack();
       this.log.debug({ activationId, action: `/${invocation.namespace}/${invocation.action}`, status: record.response.status }, 'activation recorded');
     } catch (error) {
+      if (error instanceof RuntimeStoppedError) {
+        // Interrupted by a shutdown, not failed: another invoker, or this one restarted, runs it.
+        this.log.info({ activationId }, 'runtime stopped under an invocation; leaving it to be delivered again');
+        message.nak(INTERRUPTED_REDELIVERY_MS);
+        return;
+      }
       this.log.error({ activationId, err: messageOf(error), delivery: message.deliveryCount }, 'invocation failed inside the platform');
       if (message.deliveryCount >= (this.options.maxDeliveries ?? 5)) await this.deadLetter(message, messageOf(error));
       else message.nak(Math.min(30_000, 500 * 2 ** message.deliveryCount));

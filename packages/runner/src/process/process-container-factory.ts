@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { KindlingError, type ActionRecord } from '@kindling/core';
+import { defaultLimits, KindlingError, type ActionRecord } from '@kindling/core';
 import { ActionDeveloperError, type Container, type ContainerExit, type ContainerFactory, type ContainerSpec } from '../runtime/container.js';
 import { ProxyClient } from '../runtime/proxy-client.js';
 
@@ -74,7 +74,7 @@ export class ProcessContainerFactory implements ContainerFactory {
         field: 'exec.kind',
       });
     }
-    return this.specForKind(kind, action.limits.memory);
+    return this.specForKind(kind, action.limits.memory ?? defaultLimits().memory);
   }
 
   specForKind(kind: string, memoryMb: number): ContainerSpec {

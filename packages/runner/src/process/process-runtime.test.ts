@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ActionRecord } from '@kindling/core';
 import { newActivationId, nodeAction } from '../test-support/actions.js';
 import type { RunOutcome } from '../runtime/action-runtime.js';
+import { RuntimeStoppedError } from '../runtime/container.js';
 import { defaultProxyPath } from './process-container-factory.js';
 import { ProcessRuntime, type ProcessRuntimeOptions } from './process-runtime.js';
 
@@ -231,7 +232,7 @@ describe('ProcessRuntime', () => {
       const second = await run(runtime, action);
       expect(second.response.result).toEqual(first.response.result);
       await eventually(() => runtime.stats().containers.length === 0);
-      expect(isAlive((first.response.result as { pid: number }).pid)).toBe(false);
+      await eventually(() => !isAlive((first.response.result as { pid: number }).pid));
     });
 
     it('queues runs beyond capacity and evicts the least recently used idle process', async () => {
@@ -243,7 +244,7 @@ describe('ProcessRuntime', () => {
       expect(ranB.response.statusCode).toBe(0);
       const pidA = (ranA.response.result as { pid: number }).pid;
       expect((ranB.response.result as { pid: number }).pid).not.toBe(pidA);
-      expect(isAlive(pidA)).toBe(false);
+      await eventually(() => !isAlive(pidA));
       expect(runtime.stats()).toMatchObject({ memoryUsedMb: 256, queued: 0, containers: [{ state: 'idle', revision: expect.stringContaining('guest/b@') }] });
     });
 
@@ -260,6 +261,15 @@ describe('ProcessRuntime', () => {
       } finally {
         rmSync(base, { recursive: true, force: true });
       }
+    });
+
+    it('rejects runs interrupted by stop with RuntimeStoppedError rather than recording a failure', async () => {
+      const runtime = await startRuntime();
+      const running = run(runtime, nodeAction('sleeper', 'function main() { return new Promise(() => {}); }'));
+      await eventually(() => runtime.stats().containers.some((c) => c.state === 'busy'));
+      await runtime.stop();
+      await expect(running).rejects.toBeInstanceOf(RuntimeStoppedError);
+      await expect(run(runtime, nodeAction('late', PID_ACTION))).rejects.toBeInstanceOf(RuntimeStoppedError);
     });
 
     it('refuses a blackbox action with a developer error that names the Docker runtime', async () => {

@@ -12,11 +12,13 @@ export interface ActionRuntime {
   /** Removes orphans of an earlier run and starts prewarmed containers; resolves when they are up. */
   start(): Promise<void>;
   /**
-   * Runs one activation. Never rejects because of the action: every failure, the platform's
-   * included, comes back as a {@link RunOutcome} with OpenWhisk's status.
+   * Runs one activation. Never rejects because of the action: its failures, and the
+   * platform's (a container that cannot start), come back as a {@link RunOutcome} with
+   * OpenWhisk's status. Rejects only with a `RuntimeStoppedError` when the runtime stops
+   * before the run completes: the invocation was interrupted, not failed, and should be retried.
    */
   run(request: RunRequest): Promise<RunOutcome>;
-  /** Destroys every container; runs still in flight end as whisk internal errors. */
+  /** Destroys every container; runs in flight reject with `RuntimeStoppedError`. */
   stop(): Promise<void>;
   stats(): RuntimeStats;
 }

@@ -1,5 +1,5 @@
 import { KindlingError, messageOf, type Logger } from '@kindling/core';
-import { specKey, type Container, type ContainerExit, type ContainerFactory, type ContainerSpec } from './container.js';
+import { RuntimeStoppedError, specKey, type Container, type ContainerExit, type ContainerFactory, type ContainerSpec } from './container.js';
 import { ContainerLogCollector } from './log-collector.js';
 
 /** Containers kept started ahead of demand, per runtime kind and memory size (OpenWhisk's stem cells). */
@@ -400,6 +400,6 @@ export class ContainerPool {
   }
 }
 
-function stoppedError(): KindlingError {
-  return new KindlingError('KND_INTERNAL', 'The action runtime is stopping.');
+function stoppedError(): RuntimeStoppedError {
+  return new RuntimeStoppedError('The action runtime is stopping.');
 }

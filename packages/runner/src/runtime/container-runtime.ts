@@ -13,7 +13,7 @@ import {
   type Logger,
 } from '@kindling/core';
 import type { ActionRuntime, RunOutcome, RunRequest, RuntimeStats } from './action-runtime.js';
-import { ActionDeveloperError, type ContainerExit, type ContainerFactory } from './container.js';
+import { ActionDeveloperError, RuntimeStoppedError, type ContainerExit, type ContainerFactory } from './container.js';
 import { ContainerPool, type ContainerLease, type PrewarmConfig } from './container-pool.js';
 import { Messages } from './messages.js';
 import type { ProxyReply } from './proxy-client.js';
@@ -64,6 +64,7 @@ export class ContainerRuntime implements ActionRuntime {
   private readonly maxResultBytes: number;
   private readonly logSilenceMs: number;
   private readonly capacityMemoryMb: number;
+  private stopping = false;
 
   constructor(options: ContainerRuntimeOptions) {
     this.factory = options.factory;
@@ -91,6 +92,7 @@ export class ContainerRuntime implements ActionRuntime {
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
     return this.pool.stop();
   }
 
@@ -115,6 +117,7 @@ export class ContainerRuntime implements ActionRuntime {
     try {
       lease = await this.pool.acquire(actionRevision(action), this.factory.specFor(action));
     } catch (error) {
+      if (error instanceof RuntimeStoppedError) throw error;
       return failedBeforeStart(requestedAt, this.startFailure(action, error));
     }
     lease.logs.setLimit(limits.logs * MB);
@@ -125,12 +128,14 @@ export class ContainerRuntime implements ActionRuntime {
       const result = await this.call(lease, '/init', { value: this.initPayload(request, exec, start + limits.timeout) }, limits.timeout);
       const initEnd = Date.now();
       initTime = initEnd - start;
+      await this.throwIfInterrupted(lease, result);
       const failure = this.initFailure(result, limits.timeout);
       if (failure) return this.finish(lease, request, { requestedAt, start, end: initEnd, initTime }, failure, result.kind === 'timeout');
     }
     const runStart = Date.now();
     if (initTime === undefined) start = runStart;
     const result = await this.call(lease, '/run', this.runPayload(request, runStart + limits.timeout), limits.timeout);
+    await this.throwIfInterrupted(lease, result);
     const times = { requestedAt, start, end: Date.now(), initTime };
     return this.finish(lease, request, times, this.runOutcome(result, limits.timeout), result.kind === 'timeout');
   }
@@ -190,6 +195,13 @@ export class ContainerRuntime implements ActionRuntime {
       clearTimeout(timer);
       exitSignal.removeEventListener('abort', onExit);
     }
+  }
+
+  /** A container killed by `stop` did not fail: the run was cut short and must not be recorded as a failure. */
+  private async throwIfInterrupted(lease: ContainerLease, result: CallResult): Promise<void> {
+    if (!this.stopping || result.kind === 'reply') return;
+    await this.pool.discard(lease);
+    throw new RuntimeStoppedError();
   }
 
   private initFailure(result: CallResult, timeoutMs: number): ActivationResponse | null {

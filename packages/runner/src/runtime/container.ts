@@ -74,6 +74,18 @@ export interface ContainerExit {
 }
 
 /**
+ * The runtime stopped (or is stopping) under a run: the platform's doing, not the action's.
+ * `ActionRuntime.run` rejects with it instead of recording a failure, so that the invocation
+ * can be delivered again and run to completion elsewhere or after a restart.
+ */
+export class RuntimeStoppedError extends KindlingError {
+  constructor(message = 'The action runtime stopped before the activation completed.') {
+    super('KND_INTERNAL', message);
+    this.name = 'RuntimeStoppedError';
+  }
+}
+
+/**
  * A failure that is the action's fault (a kind this backend cannot run, an image that does not
  * exist): its activation is recorded as an `action developer error` with this message.
  */

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Latency of the process runtime, measured through the runtime directly (no bus, no store):
+// - warm: one trivial action run WARM_RUNS times in a row on its warm process, p50/p99/max and
+//   the rate this gives (one at a time);
+// - prewarmed: the first run of a new action taken by a prewarmed process (init + run);
+// - cold: the first run of a new action with no prewarm (process start + init + run).
+// Each cold or prewarmed sample is a new revision of the action. Bounded: at most the counts
+// below and MAX_SECONDS per phase. Needs `npm run build`.
+import { defaultLimits, randomActivationId } from '../packages/core/dist/index.js';
+import { ProcessRuntime } from '../packages/runner/dist/index.js';
+
+const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 3000);
+const WARMUP_RUNS = 200;
+const FIRST_RUN_SAMPLES = Number(process.env.BENCH_COLD_RUNS ?? 20);
+const MAX_SECONDS = 30;
+
+let revision = Date.now();
+function trivialAction() {
+  return {
+    namespace: 'guest',
+    name: 'bench',
+    version: '0.0.1',
+    publish: false,
+    annotations: [],
+    updated: ++revision,
+    exec: { kind: 'nodejs:20', code: 'function main(params) { return { echo: params.n }; }', binary: false },
+    parameters: [],
+    limits: defaultLimits(),
+  };
+}
+
+async function runOnce(runtime, action, n) {
+  const started = performance.now();
+  const outcome = await runtime.run({ action, params: { n }, activationId: randomActivationId(), namespace: 'guest' });
+  const elapsed = performance.now() - started;
+  if (outcome.response.statusCode !== 0) throw new Error(`bench action failed: ${JSON.stringify(outcome.response)}`);
+  return elapsed;
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const f = (ms) => `${ms.toFixed(2)} ms`;
+  return `n=${sorted.length} p50 ${f(percentile(sorted, 50))}  p99 ${f(percentile(sorted, 99))}  max ${f(sorted.at(-1))}`;
+}
+
+async function warm() {
+  const runtime = new ProcessRuntime({ prewarm: [], pauseGraceMs: null });
+  await runtime.start();
+  try {
+    const action = trivialAction();
+    for (let i = 0; i < WARMUP_RUNS; i++) await runOnce(runtime, action, i);
+    const samples = [];
+    const deadline = performance.now() + MAX_SECONDS * 1000;
+    const started = performance.now();
+    for (let i = 0; i < WARM_RUNS && performance.now() < deadline; i++) samples.push(await runOnce(runtime, action, i));
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`warm run (runtime.run, trivial action):     ${summary(samples)}  (${(samples.length / seconds).toFixed(0)} runs/s one at a time)`);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+async function firstRuns(label, prewarm) {
+  // Room for every sample's process, so that no first run waits for an eviction.
+  const capacityMemoryMb = (FIRST_RUN_SAMPLES + 2) * 256;
+  const runtime = new ProcessRuntime({ prewarm: prewarm ? [{ kind: 'nodejs:20', memoryMb: 256, count: 1 }] : [], pauseGraceMs: null, capacityMemoryMb });
+  await runtime.start();
+  try {
+    const samples = [];
+    const deadline = performance.now() + MAX_SECONDS * 1000;
+    for (let i = 0; i < FIRST_RUN_SAMPLES && performance.now() < deadline; i++) {
+      if (prewarm) await waitForPrewarm(runtime);
+      samples.push(await runOnce(runtime, trivialAction(), i));
+    }
+    console.log(`${label}${summary(samples)}`);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+/** The replacement prewarm starts in the background: measure the next first run only once it is up. */
+async function waitForPrewarm(runtime) {
+  const deadline = performance.now() + 10_000;
+  while (!runtime.stats().containers.some((c) => c.state === 'prewarm') && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+console.log(`node ${process.version}, process runtime, actions on this host's Node.js`);
+await warm();
+await firstRuns('prewarmed first run (init + run):           ', true);
+await firstRuns('cold start (spawn + listen + init + run):   ', false);
