@@ -5,6 +5,8 @@ import type { NatsScope } from './nats-scope.js';
 /** How long one pull request waits on the server for messages before it is renewed. */
 const FETCH_EXPIRES_MS = 10_000;
 const RETRY_AFTER_ERROR_MS = 1_000;
+/** Pause before asking again when the server ended a pull early with nothing (409 max ack pending). */
+const RETRY_AFTER_EMPTY_MS = 250;
 
 /**
  * One subscriber of a durable pull consumer. It asks the server for exactly as many messages as
@@ -54,6 +56,7 @@ export class NatsSubscriber implements Consumption {
   private async pull(batch: number): Promise<void> {
     let received = 0;
     let failed = false;
+    const started = Date.now();
     let fetch: ConsumerMessages | undefined;
     try {
       fetch = await this.consumer.fetch({ max_messages: batch, expires: FETCH_EXPIRES_MS });
@@ -75,8 +78,9 @@ export class NatsSubscriber implements Consumption {
       if (fetch) this.fetches.delete(fetch);
       this.requested -= batch - received;
     }
-    if (failed) {
-      this.retryTimer = setTimeout(() => this.refill(), RETRY_AFTER_ERROR_MS);
+    const endedEarlyEmpty = received === 0 && Date.now() - started < FETCH_EXPIRES_MS / 2;
+    if (failed || endedEarlyEmpty) {
+      this.retryTimer = setTimeout(() => this.refill(), failed ? RETRY_AFTER_ERROR_MS : RETRY_AFTER_EMPTY_MS);
       this.retryTimer.unref();
     } else {
       this.refill();
