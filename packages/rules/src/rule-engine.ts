@@ -70,6 +70,7 @@ export class RuleEngine {
   private readonly retryBackoff: BackoffOptions;
   private activations?: ActivationStore;
   private consumption?: Consumption;
+  private turn?: Promise<void>;
   private readonly counters: RuleEngineMetrics = { events: 0, invocations: 0, retries: 0, deadLetters: 0 };
 
   constructor(private readonly options: RuleEngineOptions) {
@@ -140,6 +141,7 @@ export class RuleEngine {
     }
     try {
       await this.dispatch(input);
+      await this.nextTurn();
       message.ack();
       this.counters.events++;
     } catch (error) {
@@ -172,6 +174,7 @@ export class RuleEngine {
       this.log.debug({ namespace: event.kindlingnamespace, trigger: event.kindlingtrigger, eventId: event.id }, 'trigger has no active rule');
       return;
     }
+    await this.nextTurn();
     const { namespace, name } = trigger.record;
     const cause = triggerActivationId(namespace, name, event.id, timeMs);
     const payload = payloadParams(event.data);
@@ -203,6 +206,21 @@ export class RuleEngine {
     writes.push(this.activations!.put(triggerActivationRecord({ trigger: trigger.record, event, activationId: cause, start: timeMs, payload, logs })));
     await Promise.all(writes);
     this.counters.invocations += invocations;
+  }
+
+  /**
+   * Resolves on the next turn of the event loop, the same promise for every caller in this turn.
+   * Events arrive one microtask apart, and the bus client writes to its socket once per
+   * microtask sweep: without this, each event's publishes and each ack would cost a write (a
+   * syscall) of its own. Issued together after this turn, they share one.
+   */
+  private nextTurn(): Promise<void> {
+    return (this.turn ??= new Promise((resolve) =>
+      setImmediate(() => {
+        this.turn = undefined;
+        resolve();
+      }),
+    ));
   }
 
   private applyRule(rule: IndexedRule, event: CloudEvent, timeMs: number): RuleOutcome {

@@ -1,4 +1,4 @@
-import { activationResponse, type ActivationRecord, type CloudEvent, type KeyValue, type TriggerRecord } from '@kindling/core';
+import { type ActivationRecord, type CloudEvent, type KeyValue, type TriggerRecord } from '@kindling/core';
 import type { IndexedRule } from './rule-book.js';
 
 /** What became of one active rule for one event. */
@@ -7,7 +7,7 @@ export type RuleOutcome =
   | { rule: IndexedRule; skipped: string }
   | { rule: IndexedRule; error: string };
 
-/** A rule skipped because of its filter did nothing wrong; one whose filter failed did. */
+/** A failing filter is the rule author's error: OpenWhisk's "application error". */
 const FILTER_FAILED_STATUS = 1;
 
 /**
@@ -55,7 +55,8 @@ export function triggerActivationRecord(input: TriggerActivationInput): Activati
     subject: trigger.namespace,
     activationId: input.activationId,
     start: input.start,
-    response: activationResponse(0, input.payload),
+    // As OpenWhisk's `ActivationResponse.success(payload)`: no `size` for a trigger.
+    response: { status: 'success', statusCode: 0, success: true, result: input.payload },
     logs: input.logs,
     annotations,
     version: trigger.version,
