@@ -1,4 +1,4 @@
-import { deterministicId, FeedError, messageOf, parseWith, type FeedContext, type FeedHandle, type FeedInstance } from '@kindling/core';
+import { deterministicId, FeedError, isKindlingError, messageOf, parseWith, type FeedContext, type FeedHandle, type FeedInstance } from '@kindling/core';
 import { BrokerConnection, type ConnectionTap, type InboundMessage, type SubscriptionRequest } from './broker-connection.js';
 import { connectionKey, connectionSettingsOf, settingsDigest } from './connection-settings.js';
 import { compileEdgeFilter, type EdgeFilter } from './edge-filter.js';
@@ -92,7 +92,14 @@ function subscriptionTap(feedId: string, params: SubscriptionParams, ctx: FeedCo
         if (!matches) return;
       }
       const id = params.idField && data.error === undefined ? fieldAt(data.payload, params.idField) : undefined;
-      await ctx.fire(data, { subject: message.topic, ...(id === undefined ? {} : { id: deterministicId('mqtt', message.topic, id) }) });
+      const options = { subject: message.topic, ...(id === undefined ? {} : { id: deterministicId('mqtt', message.topic, id) }) };
+      try {
+        await ctx.fire(data, options);
+      } catch (error) {
+        // Redelivering a message the bus will never take would stall the connection for good.
+        if (!isKindlingError(error) || error.code !== 'KND_PAYLOAD_TOO_LARGE') throw error;
+        await ctx.fire({ topic: message.topic, payload: null, error: `the event was too large for the bus: ${error.message}`, payloadBytes: message.payload.length }, options);
+      }
     },
     down: (reason) => ctx.degraded(reason),
     up: () => ctx.healthy(),
