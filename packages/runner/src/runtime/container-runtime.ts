@@ -246,7 +246,7 @@ export class ContainerRuntime implements ActionRuntime {
       logs = await lease.logs.collectRemaining(DRAIN_AFTER_KILL_MS);
       logs.push(`${new Date().toISOString()} stderr: ${Messages.logWarningDeveloperError}`);
     } else {
-      logs = await lease.logs.collect(this.logSilenceMs);
+      logs = await lease.logs.collect(this.logSilenceMs, lease.container.sentinelledLogs ?? true);
       this.pool.release(lease, actionRevision(request.action));
     }
     const outcome: RunOutcome = {

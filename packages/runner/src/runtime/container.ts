@@ -57,6 +57,12 @@ export interface Container {
    */
   readonly stdout: Readable;
   readonly stderr: Readable;
+  /**
+   * Whether the proxy prints the end-of-activation sentinel (OpenWhisk's runtimes do; a blackbox
+   * image may not). Without it, an activation's logs are what was read when its reply came.
+   * Default true.
+   */
+  readonly sentinelledLogs?: boolean;
   /** Settles once when the container has stopped, for whatever reason. */
   readonly exited: Promise<ContainerExit>;
   /** Freezes an idle container (docker pause, SIGSTOP); optional. */

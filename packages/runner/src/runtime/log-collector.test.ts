@@ -92,6 +92,16 @@ describe('ContainerLogCollector', () => {
     expect(lines).toEqual(['stdout: no sentinel', 'stderr: There was an issue while collecting your logs. Data might be missing.']);
   });
 
+  it('takes what was read at once for a proxy that prints no sentinels', async () => {
+    const { stdout, logs } = collector();
+    stdout.write('from a blackbox\n');
+    await new Promise((r) => setImmediate(r));
+    expect(strip(await logs.collect(1000, false))).toEqual(['stdout: from a blackbox']);
+    stdout.write('next\n');
+    await new Promise((r) => setImmediate(r));
+    expect(strip(await logs.collect(1000, false))).toEqual(['stdout: next']);
+  });
+
   it('collects what remains once the streams end, sentinels or not', async () => {
     const { stdout, stderr, logs } = collector();
     stdout.write(`before\n${S}after`);
