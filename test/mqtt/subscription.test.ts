@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
-import { createLogger, randomId, type CloudEvent } from '@kindling/core';
+import { createLogger, randomId, type CloudEvent, type KeyValueStore } from '@kindling/core';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@kindling/mqtt-broker';
 import { spawnSync } from 'node:child_process';
@@ -22,6 +22,24 @@ interface BrokerUnderTest {
 }
 
 const SYSTEM_MOSQUITTO = 'mqtt://127.0.0.1:1883';
+
+function slowStore(store: KeyValueStore, delayMs: number): KeyValueStore {
+  const later = () => new Promise((resolve) => setTimeout(resolve, delayMs));
+  return {
+    async bucket(name) {
+      const bucket = await store.bucket(name);
+      return {
+        name: bucket.name,
+        get: async (key) => (await later(), bucket.get(key)),
+        put: async (key, value, options) => (await later(), bucket.put(key, value, options)),
+        delete: async (key, options) => (await later(), bucket.delete(key, options)),
+        keys: (prefix) => bucket.keys(prefix),
+        watch: (options) => bucket.watch(options),
+      };
+    },
+    close: () => store.close(),
+  };
+}
 
 const mosquitto: BrokerUnderTest = {
   name: 'the system Mosquitto (mosquitto_pub)',
@@ -192,7 +210,32 @@ describeWithMosquitto.each([mosquitto, embeddedBroker])('mqtt/subscription on $n
     expect(all.map((e) => e.subject)).toEqual([`${prefix}/one`, `${prefix}/two`]);
     expect(one.map((e) => e.subject)).toEqual([`${prefix}/one`]);
   });
+  it('loses no message while a feed restarts for an update on a connection other feeds keep open', async () => {
+    // A store that answers after a few milliseconds, as a networked one does, so that messages
+    // arrive while the host stops the feed and starts it again.
+    harness = await new MqttHarness({ bus: backend.bus, store: slowStore(backend.store, 3) }).open();
+    const events = await harness.events('restarting');
+    await harness.newHost();
+    const clientId = `test-${randomId(6)}`;
+    const common = { url: broker.url(), clientId, clean: true };
+    const restarting = await harness.putFeed('restarting', { ...common, topic: `${prefix}/r`, idField: 'n' });
+    const other = await harness.putFeed('other', { ...common, topic: `${prefix}/o` });
+    await harness.untilStatus(restarting.id, 'active');
+    await harness.untilStatus(other.id, 'active');
+
+    const publisher = await mqtt.connectAsync(broker.url(), { clientId: `pub-${randomId(4)}` });
+    const sends: Array<Promise<unknown>> = [];
+    for (let n = 1; n <= 300; n++) {
+      sends.push(publisher.publishAsync(`${prefix}/r`, JSON.stringify({ n }), { qos: 1 }));
+      if (n === 100) await harness.putRecord({ ...restarting, generation: 2, params: { ...restarting.params, format: 'json' } });
+      if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all(sends);
+    await publisher.endAsync();
+    await until(() => new Set(events.map((e) => (e.data as { payload: { n: number } }).payload.n)).size === 300, 'all 300 messages', 15_000);
+  });
 });
+
 
 describeWithMosquitto('mqtt/subscription with MQTT 5 on the system Mosquitto', () => {
   let backend: EmbeddedBackend;
