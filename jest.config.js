@@ -18,7 +18,7 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
+    '^.+\\.ts$': '<rootDir>/test/support/typescript-transformer.js',
   },
   moduleNameMapper,
   testMatch: ['**/?(*.)test.ts'],
