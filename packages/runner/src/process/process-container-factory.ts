@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -28,6 +28,7 @@ export interface ProcessContainerOptions {
 export const HOST_NODE_IMAGE = 'host-node';
 
 const DIR_PREFIX = 'kindling-proc-';
+const PID_FILE = 'proxy.pid';
 /** `sun_path` holds 108 bytes on Linux, including the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
 const STDIO_CLOSE_GRACE_MS = 200;
@@ -106,6 +107,8 @@ export class ProcessContainerFactory implements ContainerFactory {
     });
     const container = new ProcessContainer(child, spec, dirs, new ProxyClient({ socketPath }));
     try {
+      // For `removeOrphans` after a crash: a paused process outlives its runner.
+      await writeFile(join(dir, PID_FILE), String(child.pid ?? ''));
       await container.started(this.startTimeoutMs);
     } catch (error) {
       await container.destroy();
@@ -114,20 +117,39 @@ export class ProcessContainerFactory implements ContainerFactory {
     return container;
   }
 
-  /** Removes private directories left by runners that died without cleaning up (their processes exit with them). */
+  /**
+   * Cleans up after runners that died without stopping: kills their processes (a running one
+   * exits by itself when its runner's end closes its stdin, but a paused one stays stopped) and
+   * removes their directories.
+   */
   async removeOrphans(): Promise<void> {
     for (const base of new Set([this.workDir, tmpdir()])) {
       const names = await readdir(base).catch(() => [] as string[]);
-      await Promise.all(
-        names
-          .filter((name) => name.startsWith(DIR_PREFIX))
-          .filter((name) => {
-            const owner = Number.parseInt(name.slice(DIR_PREFIX.length), 10);
-            return Number.isInteger(owner) && owner !== process.pid && !isAlive(owner);
-          })
-          .map((name) => rm(join(base, name), { recursive: true, force: true })),
-      );
+      const orphans = names.filter((name) => {
+        const owner = Number.parseInt(name.slice(DIR_PREFIX.length), 10);
+        return name.startsWith(DIR_PREFIX) && Number.isInteger(owner) && owner !== process.pid && !isAlive(owner);
+      });
+      for (const name of orphans) {
+        const dir = join(base, name);
+        await killOrphanProxy(dir, name);
+        await rm(dir, { recursive: true, force: true });
+      }
     }
+  }
+}
+
+/** Kills the proxy whose pid `dir` records, if that pid still runs a proxy of this directory's runner. */
+async function killOrphanProxy(dir: string, name: string): Promise<void> {
+  const pid = Number.parseInt(await readFile(join(dir, PID_FILE), 'utf8').catch(() => ''), 10);
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  // The pid may since belong to something else: only a process started with this runner's directories is ours.
+  const ownerPrefix = `${name.split('-').slice(0, 3).join('-')}-`;
+  if (!commandLine.includes(ownerPrefix)) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Gone already.
   }
 }
 

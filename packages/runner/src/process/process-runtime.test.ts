@@ -1,5 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionRecord } from '@kindling/core';
@@ -22,10 +24,11 @@ function run(runtime: ProcessRuntime, action: ActionRecord, params: Record<strin
   return runtime.run({ action, params, activationId: newActivationId(), namespace: 'guest' });
 }
 
+/** Running or stopped; a zombie (exited, not yet reaped by whoever adopted it) counts as gone. */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -260,6 +263,38 @@ describe('ProcessRuntime', () => {
         expect(readdirSync(deep)).toEqual([]);
       } finally {
         rmSync(base, { recursive: true, force: true });
+      }
+    });
+
+    it('kills the paused processes of a runner that died, and removes their directories, on start', async () => {
+      const workDir = mkdtempSync(join(tmpdir(), 'kindling-orphans-'));
+      const distIndex = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+      // A runner in another process: runs an action, lets its process pause, reports the pid, then is killed.
+      const script = `
+        import { ProcessRuntime } from ${JSON.stringify(distIndex)};
+        const runtime = new ProcessRuntime({ workDir: ${JSON.stringify(workDir)}, prewarm: [], pauseGraceMs: 10 });
+        await runtime.start();
+        const action = { namespace: 'guest', name: 'orphan', version: '0.0.1', publish: false, annotations: [], updated: 1, parameters: [],
+          exec: { kind: 'nodejs:20', code: ${JSON.stringify(PID_ACTION)}, binary: false }, limits: { timeout: 60000, memory: 256, logs: 10, concurrency: 1 } };
+        const outcome = await runtime.run({ action, params: {}, activationId: 'a'.repeat(32), namespace: 'guest' });
+        while (runtime.stats().containers[0]?.state !== 'paused') await new Promise((r) => setTimeout(r, 10));
+        console.log(JSON.stringify(outcome.response.result));
+        setInterval(() => {}, 1000);`;
+      const runner = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        const orphanPid = await new Promise<number>((resolve, reject) => {
+          runner.stdout!.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { pid: number }).pid));
+          runner.once('exit', (code) => reject(new Error(`the runner exited early with ${code}`)));
+        });
+        runner.kill('SIGKILL');
+        await new Promise((r) => runner.once('exit', r));
+        expect(isAlive(orphanPid)).toBe(true);
+        await startRuntime({ workDir });
+        await eventually(() => !isAlive(orphanPid));
+        expect(readdirSync(workDir)).toEqual([]);
+      } finally {
+        runner.kill('SIGKILL');
+        rmSync(workDir, { recursive: true, force: true });
       }
     });
 
