@@ -1,4 +1,3 @@
-import { deterministicId } from '@kindling/core';
 import { DEFAULT_CATCH_UP, type CatchUpPolicy } from './catch-up.js';
 import { CronSchedule } from './cron-schedule.js';
 import { eventData, parseDate, type AlarmParams, type IntervalParams, type OnceParams } from './params.js';
@@ -60,7 +59,7 @@ export function alarmPlan(params: AlarmParams): AlarmPlan {
     data: eventData(params.trigger_payload),
     maxTriggers: limitOf(params.maxTriggers),
     catchUp: catchUpOf(params),
-    fingerprint: deterministicId('alarm', params.cron.trim(), zone.name, String(params.startDate ?? '')),
+    fingerprint: `cron ${params.cron.trim()} in ${zone.name} from ${bounds.start ?? '-'}`,
     owesFiresBeforeFirstStart: false,
   };
 }
@@ -80,7 +79,7 @@ export function intervalPlan(params: IntervalParams, feedId: string): AlarmPlan 
     data: eventData(params.trigger_payload),
     maxTriggers: limitOf(params.maxTriggers),
     catchUp: catchUpOf(params),
-    fingerprint: deterministicId('interval', String(periodMs), String(anchor)),
+    fingerprint: `every ${periodMs} ms from ${anchor}`,
     owesFiresBeforeFirstStart: false,
   };
 }
@@ -94,7 +93,7 @@ export function oncePlan(params: OnceParams): AlarmPlan {
     data: eventData(params.trigger_payload),
     maxTriggers: 1,
     catchUp: catchUpOf(params),
-    fingerprint: deterministicId('once', String(at)),
+    fingerprint: `once at ${at}`,
     owesFiresBeforeFirstStart: true,
   };
   if (params.deleteAfterFire !== undefined) plan.deleteAfterFire = params.deleteAfterFire;

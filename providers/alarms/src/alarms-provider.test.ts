@@ -25,7 +25,8 @@ describe('alarms provider: firing', () => {
     await host.start(everySecond('f1'));
     await host.clock.advance(3 * SECOND);
     expect(host.bus.times()).toEqual([isoOf(T0 + 1000), isoOf(T0 + 2000), isoOf(T0 + 3000)]);
-    expect(host.bus.events[0]).toMatchObject({ id: alarmEventId('f1', T0 + 1000), data: { job: 'f1' } });
+    expect(host.bus.events[0]).toMatchObject({ id: 'f1@2024-01-01T00:00:01.000Z', data: { job: 'f1' } });
+    expect(alarmEventId('f1', T0 + 1000)).toBe('f1@2024-01-01T00:00:01.000Z');
     expect(host.cursorOf<AlarmCursor>('f1')).toMatchObject({ lastFireAt: T0 + 3000, fires: 3 });
     await host.stopAll();
   });
