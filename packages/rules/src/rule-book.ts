@@ -2,6 +2,8 @@ import {
   Buckets,
   Subjects,
   entityKey,
+  JsonBucket,
+  namespaceKeyPrefix,
   KindlingError,
   messageOf,
   toParams,
@@ -17,6 +19,12 @@ import { compileRuleFilter, type RuleFilter } from './rule-filter.js';
 export interface IndexedTrigger {
   record: TriggerRecord;
   params: Readonly<Record<string, unknown>>;
+}
+
+/** A trigger and its active rules. */
+export interface TriggerEntry {
+  trigger: IndexedTrigger;
+  rules: IndexedRule[];
 }
 
 /** An active rule, ready to dispatch: names resolved, filter compiled once. */
@@ -93,14 +101,31 @@ export class RuleBook {
     return mirror.reflects(revision);
   }
 
-  /** The trigger stored under `key` (`entityKey(namespace, name)`), if any. */
-  trigger(key: string): IndexedTrigger | undefined {
-    return this.triggers.get(key);
+  /**
+   * The trigger stored under `key` (`entityKey(namespace, name)`) and its active rules, from the
+   * index: no store read.
+   */
+  lookup(key: string): TriggerEntry | undefined {
+    const trigger = this.triggers.get(key);
+    return trigger && { trigger, rules: [...(this.activeRules.get(key)?.values() ?? [])] };
   }
 
-  /** The active rules of the trigger stored under `key`. */
-  rulesOf(triggerKey: string): Iterable<IndexedRule> {
-    return this.activeRules.get(triggerKey)?.values() ?? [];
+  /**
+   * The same, read from the store: for an event whose trigger the index does not hold, which is
+   * either deleted or so new that its watch event has not arrived yet. Only that rare path pays
+   * for reads.
+   */
+  async lookupInStore(key: string): Promise<TriggerEntry | undefined> {
+    const triggers = new JsonBucket<TriggerRecord>(await this.store.bucket(Buckets.triggers));
+    const stored = await triggers.get(key);
+    if (!stored) return undefined;
+    const record = stored.value;
+    const rules = new JsonBucket<RuleRecord>(await this.store.bucket(Buckets.rules));
+    const active = (await rules.list(namespaceKeyPrefix(record.namespace)))
+      .map(({ value }) => value)
+      .filter((rule) => this.dispatchable(rule) && triggerKeyOf(rule) === key)
+      .map(indexRule);
+    return { trigger: { record, params: toParams(record.parameters) }, rules: active };
   }
 
   private setTrigger(key: string, record: TriggerRecord | null): void {
@@ -116,21 +141,27 @@ export class RuleBook {
       return;
     }
     this.rules.set(key, record);
-    if (record.status !== 'active') return;
-    // A rule binds a trigger of its own namespace; one that names another namespace's trigger
-    // would let a tenant read another's events, so it is never dispatched.
-    if (record.trigger?.path !== record.namespace) {
-      this.log.warn({ rule: `${record.namespace}/${record.name}`, trigger: record.trigger }, 'rule names a trigger of another namespace; ignoring it');
-      return;
-    }
-    if (typeof record.action?.path !== 'string' || typeof record.action.name !== 'string') {
-      this.log.warn({ rule: `${record.namespace}/${record.name}` }, 'rule has no action; ignoring it');
-      return;
-    }
+    if (!this.dispatchable(record)) return;
     const triggerKey = triggerKeyOf(record);
     let rules = this.activeRules.get(triggerKey);
     if (!rules) this.activeRules.set(triggerKey, (rules = new Map()));
     rules.set(key, indexRule(record));
+  }
+
+  /** Whether a stored rule is one to dispatch: active, and well formed. */
+  private dispatchable(record: RuleRecord): boolean {
+    if (record.status !== 'active') return false;
+    // A rule binds a trigger of its own namespace; one that names another namespace's trigger
+    // would let a tenant read another's events, so it is never dispatched.
+    if (record.trigger?.path !== record.namespace) {
+      this.log.warn({ rule: `${record.namespace}/${record.name}`, trigger: record.trigger }, 'rule names a trigger of another namespace; ignoring it');
+      return false;
+    }
+    if (typeof record.action?.path !== 'string' || typeof record.action.name !== 'string') {
+      this.log.warn({ rule: `${record.namespace}/${record.name}` }, 'rule has no action; ignoring it');
+      return false;
+    }
+    return true;
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type EventBus,
   type InvocationMessage,
   type KeyValueStore,
+  type KvWatch,
   type RuleRecord,
   type TriggerRecord,
 } from '@kindling/core';
@@ -132,6 +133,34 @@ function interceptInvocations(bus: EventBus, publishInvocation: (publish: () => 
     notify: (subject, data) => bus.notify(subject, data),
     listen: (subject, handler) => bus.listen(subject, handler),
     close: () => bus.close(),
+  };
+}
+
+/** A store whose watches stop passing changes on after their replay: how a test makes the engine's index lag behind the store. */
+function laggingWatches(store: KeyValueStore): KeyValueStore {
+  const frozenAfterReplay = (inner: KvWatch): KvWatch => ({
+    stop: () => inner.stop(),
+    async *[Symbol.asyncIterator]() {
+      let live = false;
+      for await (const change of inner) {
+        if (!live) yield change;
+        if (change === 'initialized') live = true;
+      }
+    },
+  });
+  return {
+    async bucket(name) {
+      const bucket = await store.bucket(name);
+      return {
+        name: bucket.name,
+        get: (key) => bucket.get(key),
+        put: (key, value, options) => bucket.put(key, value, options),
+        delete: (key, options) => bucket.delete(key, options),
+        keys: (prefix) => bucket.keys(prefix),
+        watch: async (options) => frozenAfterReplay(await bucket.watch(options)),
+      };
+    },
+    close: () => store.close(),
   };
 }
 
@@ -354,6 +383,23 @@ for (const backendKind of backends) {
       await seen.waitFor(2);
       expect(seen.invocations().map((i) => i.eventId)).toEqual([before.id, marker.id]);
       expect(await activations.get(NS, triggerActivationId(NS, 'bell', orphan.id, EVENT_TIME))).toBeNull();
+    });
+
+    it('reads the store for an event whose trigger the index has not seen yet', async () => {
+      const seen = await invocations();
+      const engine = await startEngine({ store: laggingWatches(backend.store) });
+      // Created after the engine started: its index never hears of them.
+      await entities.put('triggers', triggerRecord('brand-new', { greeting: 'hi' }));
+      await entities.put('rules', ruleRecord('fresh', 'brand-new', 'notify'));
+      await entities.put('rules', ruleRecord('dormant', 'brand-new', 'notify', { status: 'inactive' }));
+
+      const event = await fire('brand-new', { n: 1 });
+      await seen.waitFor(1);
+      await waitUntil(() => engine.metrics().events >= 1, 'the event to be acked');
+      expect(seen.invocations()).toEqual([
+        expect.objectContaining({ activationId: ruleActivationId(NS, 'fresh', event.id, EVENT_TIME), params: { greeting: 'hi', n: 1 } }),
+      ]);
+      expect(await activations.get(NS, triggerActivationId(NS, 'brand-new', event.id, EVENT_TIME))).toMatchObject({ name: 'brand-new' });
     });
 
     it('runs each rule once for an event published twice, with or without the same message id', async () => {

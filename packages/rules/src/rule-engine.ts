@@ -17,9 +17,9 @@ import {
   type Logger,
 } from '@kindling/core';
 import { publishDeadLetter } from './dead-letter.js';
-import { RuleBook, type IndexedRule, type IndexedTrigger } from './rule-book.js';
+import { RuleBook, type IndexedRule } from './rule-book.js';
 import { ruleLogLine, triggerActivationRecord, type RuleOutcome } from './trigger-activation.js';
-import { payloadParams, readTriggerEvent, type TriggerEvent } from './trigger-event.js';
+import { payloadParams, readTriggerEvent, UnprocessableEventError, type TriggerEvent } from './trigger-event.js';
 
 export interface RuleEngineOptions {
   bus: EventBus;
@@ -47,10 +47,6 @@ export interface RuleEngineMetrics {
   retries: number;
   /** Events sent to the dead letters. */
   deadLetters: number;
-}
-
-interface ReadEvent extends TriggerEvent {
-  trigger: IndexedTrigger | undefined;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 30_000 };
@@ -131,51 +127,40 @@ export class RuleEngine {
   }
 
   private async handle(message: BusMessage): Promise<void> {
-    let input: ReadEvent;
+    let input: TriggerEvent | undefined;
     try {
-      input = this.read(message);
-    } catch (error) {
-      // No number of retries makes an undecodable event decodable.
-      await this.deadLetter(message, `unprocessable event: ${messageOf(error)}`);
-      return;
-    }
-    try {
+      input = readTriggerEvent(message.subject, message.data);
       await this.dispatch(input);
       await this.nextTurn();
       message.ack();
       this.counters.events++;
     } catch (error) {
-      await this.retryOrDeadLetter(message, input.event, error);
+      // No number of deliveries makes an unprocessable event processable.
+      if (error instanceof UnprocessableEventError) await this.deadLetter(message, `unprocessable event: ${messageOf(error)}`);
+      else await this.retryOrDeadLetter(message, input?.event, error);
     }
   }
 
-  private read(message: BusMessage): ReadEvent {
-    const input = readTriggerEvent(message.subject, message.data);
-    const trigger = this.book.trigger(input.triggerKey);
-    const { event } = input;
-    if (trigger && (trigger.record.namespace !== event.kindlingnamespace || trigger.record.name !== event.kindlingtrigger)) {
-      throw new KindlingError(
-        'KND_VALIDATION',
-        `the event names trigger ${event.kindlingnamespace}/${event.kindlingtrigger} but was published for ${trigger.record.namespace}/${trigger.record.name}`,
-        { field: 'kindlingtrigger' },
-      );
-    }
-    return { ...input, trigger };
-  }
-
-  private async dispatch({ event, timeMs, triggerKey, trigger }: ReadEvent): Promise<void> {
-    if (!trigger) {
+  private async dispatch({ event, timeMs, triggerKey }: TriggerEvent): Promise<void> {
+    const entry = this.book.lookup(triggerKey) ?? (await this.book.lookupInStore(triggerKey));
+    if (!entry) {
       this.log.debug({ namespace: event.kindlingnamespace, trigger: event.kindlingtrigger, eventId: event.id }, 'event for a trigger that does not exist; dropped');
       return;
     }
-    const rules = [...this.book.rulesOf(triggerKey)];
+    const { trigger, rules } = entry;
+    const { namespace, name } = trigger.record;
+    if (namespace !== event.kindlingnamespace || name !== event.kindlingtrigger) {
+      throw new UnprocessableEventError(
+        `the event names trigger ${event.kindlingnamespace}/${event.kindlingtrigger} but was published for ${namespace}/${name}`,
+        'kindlingtrigger',
+      );
+    }
     if (rules.length === 0) {
       // As OpenWhisk: a fire with no active rule leaves no activation.
-      this.log.debug({ namespace: event.kindlingnamespace, trigger: event.kindlingtrigger, eventId: event.id }, 'trigger has no active rule');
+      this.log.debug({ namespace, trigger: name, eventId: event.id }, 'trigger has no active rule');
       return;
     }
     await this.nextTurn();
-    const { namespace, name } = trigger.record;
     const cause = triggerActivationId(namespace, name, event.id, timeMs);
     const payload = payloadParams(event.data);
     // OpenWhisk's order: trigger parameters < event payload (the invoker adds action defaults beneath).
@@ -237,8 +222,8 @@ export class RuleEngine {
     return { rule, activationId: ruleActivationId(rule.record.namespace, rule.record.name, event.id, timeMs) };
   }
 
-  private async retryOrDeadLetter(message: BusMessage, event: CloudEvent, error: unknown): Promise<void> {
-    const context = { subject: message.subject, eventId: event.id, deliveries: message.deliveryCount, err: messageOf(error) };
+  private async retryOrDeadLetter(message: BusMessage, event: CloudEvent | undefined, error: unknown): Promise<void> {
+    const context = { subject: message.subject, eventId: event?.id, deliveries: message.deliveryCount, err: messageOf(error) };
     if (message.deliveryCount >= this.maxDeliveries) {
       await this.deadLetter(message, `failed ${message.deliveryCount} times: ${messageOf(error)}`);
       return;

@@ -1,5 +1,12 @@
 import { decoder, KindlingError, Subjects, type CloudEvent } from '@kindling/core';
 
+/** An event no number of deliveries can process: it goes to the dead letters at once. */
+export class UnprocessableEventError extends KindlingError {
+  constructor(message: string, field: string) {
+    super('KND_VALIDATION', message, { field });
+  }
+}
+
 /** A trigger event as the engine reads it off the bus. */
 export interface TriggerEvent {
   event: CloudEvent;
@@ -21,23 +28,23 @@ export function readTriggerEvent(subject: string, data: Uint8Array): TriggerEven
   try {
     parsed = JSON.parse(decoder.decode(data));
   } catch (error) {
-    throw new KindlingError('KND_VALIDATION', `the event is not JSON: ${(error as Error).message}`, { field: '(body)' });
+    throw new UnprocessableEventError(`the event is not JSON: ${(error as Error).message}`, '(body)');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new KindlingError('KND_VALIDATION', 'the event is not a JSON object (a CloudEvent)', { field: '(body)' });
+    throw new UnprocessableEventError('the event is not a JSON object (a CloudEvent)', '(body)');
   }
   const event = parsed as Record<string, unknown>;
   for (const field of ['id', 'time', 'kindlingnamespace', 'kindlingtrigger'] as const) {
     if (typeof event[field] !== 'string' || event[field] === '') {
-      throw new KindlingError('KND_VALIDATION', `'${field}': must be a non-empty string`, { field });
+      throw new UnprocessableEventError(`'${field}': must be a non-empty string`, field);
     }
   }
   const timeMs = Date.parse(event.time as string);
   if (!Number.isFinite(timeMs)) {
-    throw new KindlingError('KND_VALIDATION', `'time': ${JSON.stringify(event.time)} is not an RFC 3339 time`, { field: 'time' });
+    throw new UnprocessableEventError(`'time': ${JSON.stringify(event.time)} is not an RFC 3339 time`, 'time');
   }
   if (!subject.startsWith(EVENT_SUBJECT_PREFIX)) {
-    throw new KindlingError('KND_VALIDATION', `subject '${subject}' is not a trigger event subject`, { field: 'subject' });
+    throw new UnprocessableEventError(`subject '${subject}' is not a trigger event subject`, 'subject');
   }
   return { event: event as unknown as CloudEvent, timeMs, triggerKey: subject.slice(EVENT_SUBJECT_PREFIX.length) };
 }
