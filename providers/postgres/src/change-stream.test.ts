@@ -16,7 +16,7 @@ interface Deferred {
   reject(error: Error): void;
 }
 
-function harness(options: { maxPending?: number } = {}) {
+function harness(options: { maxPending?: number; maxInFlight?: number } = {}) {
   const fires: Deferred[] = [];
   const confirmed: string[] = [];
   const failures: string[] = [];
@@ -62,28 +62,39 @@ function harness(options: { maxPending?: number } = {}) {
 }
 
 describe('ChangeStream', () => {
-  it('fires changes one at a time in order, and confirms a transaction only once all its changes are durable', async () => {
+  it('issues fires in commit order, and confirms a transaction only once it and everything before it are durable', async () => {
     const h = harness();
     h.transaction(0x100n, 0x120n, 2);
     h.transaction(0x200n, 0x220n, 1);
     await h.settle();
-    expect(h.fires.map((f) => f.id)).toEqual(['0/100:0']);
+    expect(h.fires.map((f) => f.id)).toEqual(['0/100:0', '0/100:1', '0/200:0']);
 
+    // The second transaction's event is durable first: nothing moves until the first one's are.
+    h.fires[2]?.resolve();
     h.fires[0]?.resolve();
     await h.settle();
-    expect(h.fires.map((f) => f.id)).toEqual(['0/100:0', '0/100:1']);
     expect(h.confirmed).toEqual([]);
     expect(h.cursor()).toBeUndefined();
 
     h.fires[1]?.resolve();
     await h.settle();
-    expect(h.confirmed).toEqual(['0/120']);
-    expect(h.cursor()).toEqual({ lsn: '0/120' });
+    expect(h.confirmed).toEqual(['0/220']);
+    expect(h.cursor()).toEqual({ lsn: '0/220' });
+    expect(h.stream.durableLsn).toBe(0x220n);
+  });
 
+  it('keeps at most maxInFlight fires in flight, starting the next as one settles', async () => {
+    const h = harness({ maxInFlight: 2 });
+    h.transaction(0x100n, 0x120n, 3);
+    await h.settle();
+    expect(h.fires).toHaveLength(2);
+    h.fires[0]?.resolve();
+    await h.settle();
+    expect(h.fires.map((f) => f.id)).toEqual(['0/100:0', '0/100:1', '0/100:2']);
+    h.fires[1]?.resolve();
     h.fires[2]?.resolve();
     await h.settle();
-    expect(h.confirmed).toEqual(['0/120', '0/220']);
-    expect(h.stream.durableLsn).toBe(0x220n);
+    expect(h.confirmed).toEqual(['0/120']);
   });
 
   it('answers a keepalive with the durable position, and moves past idle WAL only when nothing is in flight', async () => {
@@ -102,25 +113,29 @@ describe('ChangeStream', () => {
     expect(h.cursor()).toEqual({ lsn: '0/500' });
   });
 
-  it('stops at a failed fire: reports it, fires nothing after it, and never confirms past it', async () => {
+  it('stops at a failed fire: reports it, fires nothing more, and never confirms past it', async () => {
     const h = harness();
-    h.transaction(0x100n, 0x120n, 2);
-    h.transaction(0x200n, 0x220n, 1);
+    h.transaction(0x100n, 0x120n, 1);
+    h.transaction(0x200n, 0x220n, 2);
+    h.transaction(0x300n, 0x320n, 1);
     await h.settle();
     h.fires[0]?.resolve();
-    await h.settle();
     h.fires[1]?.reject(new Error('bus unavailable'));
+    h.fires[2]?.resolve();
+    h.fires[3]?.resolve();
     await h.settle();
     expect(h.failures).toEqual(['bus unavailable']);
-    expect(h.fires).toHaveLength(2);
-    expect(h.confirmed).toEqual([]);
+    h.transaction(0x400n, 0x420n, 1);
+    await h.settle();
+    expect(h.fires).toHaveLength(4);
+    expect(h.stream.durableLsn).toBe(0x120n);
     await h.stream.stop();
-    expect(h.cursor()).toBeUndefined();
+    expect(h.cursor()).toEqual({ lsn: '0/120' });
     expect(h.link.closed).toBe(true);
   });
 
   it('pauses the connection while too many changes wait, and resumes when they drain', async () => {
-    const h = harness({ maxPending: 10 });
+    const h = harness({ maxPending: 10, maxInFlight: 4 });
     h.transaction(0x100n, 0x120n, 12);
     expect(h.link.paused).toBe(true);
     for (let i = 0; i < 12; i++) {
@@ -128,12 +143,13 @@ describe('ChangeStream', () => {
       h.fires[i]?.resolve();
     }
     await h.settle();
+    expect(h.fires).toHaveLength(12);
     expect(h.link.paused).toBe(false);
     expect(h.confirmed.at(-1)).toBe('0/120');
   });
 
-  it('on stop lets the fire in flight finish, stores the durable position, fires nothing more and closes', async () => {
-    const h = harness();
+  it('on stop lets the fires in flight finish, stores the durable position, fires nothing more and closes', async () => {
+    const h = harness({ maxInFlight: 1 });
     h.transaction(0x100n, 0x120n, 1);
     h.transaction(0x200n, 0x220n, 1);
     await h.settle();
