@@ -9,7 +9,8 @@
 //               rate = events / (last durable − first publish).
 //   latency     QoS 1 at a steady RATE msg/s for SECONDS: publish time (in the payload) → durable.
 //   baselines   where the time goes: the same messages to a bare MQTT.js subscriber (broker and
-//               client alone), and pipelined JetStream publishes of the same events (bus alone).
+//               client alone), pipelined JetStream publishes of the same events (bus alone), and
+//               the provider host with a bus that answers at once (everything but the bus).
 //
 // Bounded: each phase stops after MAX_SECONDS. Needs `npm run build`, NATS and /usr/sbin/mosquitto.
 //   node bench/mqtt.bench.js
@@ -145,6 +146,11 @@ function mqttPath() {
   return new URL(import.meta.resolve('mqtt')).pathname;
 }
 
+/** A bus that takes every event at once: the provider host without the bus. */
+const instantBus = {
+  publish: async () => ({ stream: 'KINDLING_EVENTS', seq: 0, duplicate: false }),
+};
+
 /** The NATS bus, counting durable events and, when asked, the publish → durable latency of each. */
 function countingBus(inner, track) {
   const state = { durable: 0, first: 0, last: 0, latencies: [] };
@@ -165,7 +171,7 @@ function countingBus(inner, track) {
 }
 
 async function withFeedHost(backend, broker, qos, track, body) {
-  const { bus, state } = countingBus(backend.bus, track);
+  const { bus, state } = countingBus(track.instant ? Object.assign(Object.create(backend.bus), instantBus) : backend.bus, track);
   const registry = new ProviderRegistry([mqttProvider]);
   const host = new FeedHost({ store: backend.store, bus, registry, log, publicUrl: 'http://127.0.0.1:3233' });
   await host.start();
@@ -199,8 +205,8 @@ async function untilCount(state, expected) {
   }
 }
 
-async function throughput(backend, broker, qos) {
-  return withFeedHost(backend, broker, qos, { latency: false }, async (state) => {
+async function throughput(backend, broker, qos, instant = false) {
+  return withFeedHost(backend, broker, qos, { latency: false, instant }, async (state) => {
     const started = Date.now();
     const published = await publish(broker.url, { qos });
     await untilCount(state, published.sent);
@@ -259,6 +265,7 @@ async function main() {
     console.log(`mosquitto ${broker.url}; NATS ${NATS_URL} scope ${scope}; ${COUNT} messages of ~${PAYLOAD_BYTES} B on ${TOPICS} topics`);
     for (const qos of [0, 1]) console.log('baseline: bare MQTT.js subscriber', JSON.stringify(await bareSubscriber(broker, qos)));
     console.log('baseline: JetStream publishes alone', JSON.stringify(await busAlone(backend)));
+    console.log('baseline: provider host with a bus that stores nothing, QoS 1', JSON.stringify(await throughput(backend, broker, 1, true)));
     for (const qos of [0, 1]) console.log('throughput: mosquitto → durable events', JSON.stringify(await throughput(backend, broker, qos)));
     console.log('latency: mosquitto → durable event, QoS 1', JSON.stringify(await latency(backend, broker)));
   } finally {

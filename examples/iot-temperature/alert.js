@@ -1,3 +1,4 @@
+/* global exports */
 // A Kindling (and OpenWhisk) action, run by the rule `too-hot` for each reading above the
 // threshold. An mqtt/subscription event's data arrives as the parameters: `topic` and the
 // decoded `payload`; the action's default parameter `threshold` comes with them.
@@ -7,3 +8,5 @@ function main(params) {
   console.log(message);
   return { alert: message, sensor, temperature };
 }
+
+exports.main = main;

@@ -1,41 +1,10 @@
-import { createHash } from 'node:crypto';
 import { backoffDelay, FeedError, messageOf, type BackoffOptions, type Logger } from '@kindling/core';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { ConnectionSettings } from './connection-settings.js';
+import { deliverToAll, type ConnectionTap, type InboundMessage, type Qos } from './connection-tap.js';
 import { connectRefusal, disconnectReason, isCredentialRefusal, subscribeFailure } from './mqtt-reasons.js';
-import { topicMatches } from './topic-filter.js';
-import { TopicTree } from './topic-tree.js';
-
-export type Qos = 0 | 1 | 2;
-
-export interface InboundMessage {
-  topic: string;
-  payload: Buffer;
-  qos: Qos;
-  /** Sent from the broker's retained store when the subscription was made, not published now. */
-  retained: boolean;
-}
-
-export interface SubscriptionRequest {
-  /** The filter topics are matched against. */
-  filter: string;
-  /** What goes in SUBSCRIBE: the filter, or `$share/<group>/<filter>`. */
-  subscribeTopic: string;
-  qos: Qos;
-}
-
-/** A feed's end of a shared connection. */
-export interface ConnectionTap {
-  readonly feedId: string;
-  readonly subscriptions: readonly SubscriptionRequest[];
-  /** Handles one message; resolves once its event is durable (or the feed chose not to fire it). */
-  deliver(message: InboundMessage): Promise<void>;
-  /** The connection is down; the feed is `failing` with this reason until `up`. */
-  down(reason: string): void;
-  up(): void;
-  /** The broker refused this feed for good (bad credentials, a subscription it denies). */
-  refused(error: FeedError): void;
-}
+import { Abandoned, ParkedMessages } from './parked-messages.js';
+import { SubscriptionTable, type Subscription } from './subscription-table.js';
 
 export interface BrokerConnectionOptions {
   settings: ConnectionSettings;
@@ -53,25 +22,6 @@ export interface BrokerConnectionOptions {
 
 type State = 'connecting' | 'connected' | 'down' | 'refused' | 'closed';
 
-interface Entry {
-  filter: string;
-  subscribeTopic: string;
-  subscriptionId: number;
-  taps: Map<string, { tap: ConnectionTap; qos: Qos }>;
-  /** Set while the broker holds this subscription in the current session. */
-  grantedQos?: Qos;
-  subscribing?: Promise<void>;
-  /** No feed uses it now; it is kept for a grace period in case one comes back. */
-  lingerTimer?: NodeJS.Timeout;
-}
-
-interface Parked {
-  message: InboundMessage;
-  subscriptionIds: number[] | undefined;
-  until: number;
-  settle(outcome: Promise<void>): void;
-}
-
 /**
  * Passed to MQTT.js's handleMessage callback for a QoS 1 message whose PUBACK this class sends
  * itself once the message is durable. MQTT.js skips its own PUBACK when the callback gets an
@@ -87,19 +37,6 @@ const ACK_HELD = new AckHeld();
 
 /** Handed to MQTT.js for a QoS 2 message whose event could not be made durable: no PUBREC is sent. */
 class NotAccepted extends Error {}
-
-/**
- * The outcome of a message taken in by a connection that went away before a feed claimed it:
- * not acknowledged, so the broker delivers it again, and not a failure to report.
- */
-class Abandoned extends Error {
-  constructor() {
-    super('the connection closed before a feed claimed the message');
-  }
-}
-const ABANDONED = new Abandoned();
-
-const MAX_SUBSCRIPTION_ID = 268_435_455;
 
 /**
  * One MQTT connection shared by every feed of a provider host that uses the same broker and
@@ -134,14 +71,8 @@ export class BrokerConnection {
   private reconnectTimer?: NodeJS.Timeout;
   private firstConnectedAt?: number;
   private firstOutcome?: () => void;
-  private readonly taps = new Map<string, ConnectionTap>();
-  /** Each feed's entries, in the order of its filters. */
-  private readonly entriesOfTap = new Map<string, Entry[]>();
-  private readonly entries = new Map<string, Entry>();
-  private readonly byFilter = new TopicTree<Entry>();
-  private readonly bySubscriptionId = new Map<number, Entry>();
-  private readonly parked = new Set<Parked>();
-  private parkTimer?: NodeJS.Timeout;
+  private readonly table = new SubscriptionTable();
+  private readonly parked: ParkedMessages;
   private inFlight = 0;
   /** Delivery failures since the last successful delivery: they lengthen the reconnect backoff. */
   private failureStreak = 0;
@@ -156,6 +87,11 @@ export class BrokerConnection {
     this.maxInFlight = options.maxInFlight ?? 1000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.backoff = options.reconnectBackoff ?? { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5 };
+    this.parked = new ParkedMessages({
+      graceMs: this.claimGraceMs,
+      route: (topic, subscriptionIds) => this.table.route(topic, subscriptionIds).taps,
+      unclaimed: (topic) => this.noteUnclaimed(topic),
+    });
   }
 
   /** Connects; resolves after the first attempt, whatever its outcome (the connection keeps trying). */
@@ -203,11 +139,6 @@ export class BrokerConnection {
     return this.refusal;
   }
 
-  /** Feeds on this connection. */
-  get feedCount(): number {
-    return this.taps.size;
-  }
-
   /**
    * Routes the tap's filters to it and subscribes to those the broker does not hold yet. Rejects
    * with a non-retryable FeedError when the broker refuses a subscription (the tap is detached).
@@ -215,16 +146,14 @@ export class BrokerConnection {
   async attach(tap: ConnectionTap): Promise<void> {
     if (this.refusal) throw this.refusal;
     if (this.state === 'closed') throw new FeedError('the MQTT connection is closing');
-    this.taps.set(tap.feedId, tap);
-    const entries = tap.subscriptions.map((request) => this.entryFor(request, tap));
-    this.entriesOfTap.set(tap.feedId, entries);
-    this.claimParked();
+    const subscriptions = this.table.add(tap);
+    this.parked.claim();
     if (this.state !== 'connected') {
       if (this.reportedDown && this.downReason) tap.down(this.downReason);
       return;
     }
     try {
-      await Promise.all(entries.map((entry) => this.ensureSubscribed(entry)));
+      await Promise.all(subscriptions.map((subscription) => this.ensureSubscribed(subscription)));
     } catch (error) {
       this.detach(tap.feedId);
       throw error;
@@ -233,13 +162,11 @@ export class BrokerConnection {
 
   /** Stops routing to the feed; filters no other feed uses linger for a grace period, then are unsubscribed. */
   detach(feedId: string): void {
-    if (!this.taps.delete(feedId)) return;
-    this.entriesOfTap.delete(feedId);
-    for (const entry of this.entries.values()) {
-      if (!entry.taps.delete(feedId) || entry.taps.size > 0 || this.state === 'closed') continue;
-      clearTimeout(entry.lingerTimer);
-      entry.lingerTimer = setTimeout(() => this.retire(entry), this.claimGraceMs);
-      entry.lingerTimer.unref();
+    for (const subscription of this.table.remove(feedId)) {
+      if (this.state === 'closed') continue;
+      clearTimeout(subscription.lingerTimer);
+      subscription.lingerTimer = setTimeout(() => this.retire(subscription), this.claimGraceMs);
+      subscription.lingerTimer.unref();
     }
   }
 
@@ -253,8 +180,8 @@ export class BrokerConnection {
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
     clearTimeout(this.reconnectTimer);
-    for (const entry of this.entries.values()) clearTimeout(entry.lingerTimer);
-    this.abandonParked();
+    for (const subscription of this.table.subscriptions()) clearTimeout(subscription.lingerTimer);
+    this.parked.abandon();
     await Promise.race([Promise.allSettled([...this.inFlightWork]), delay(drainMs)]);
     this.generation++;
     const client = this.client;
@@ -266,64 +193,33 @@ export class BrokerConnection {
     this.log.debug('mqtt connection closed');
   }
 
-  private entryFor(request: SubscriptionRequest, tap: ConnectionTap): Entry {
-    let entry = this.entries.get(request.subscribeTopic);
-    if (!entry) {
-      entry = { filter: request.filter, subscribeTopic: request.subscribeTopic, subscriptionId: this.subscriptionIdFor(request.subscribeTopic), taps: new Map() };
-      this.entries.set(request.subscribeTopic, entry);
-      this.byFilter.add(entry.filter, entry);
-      this.bySubscriptionId.set(entry.subscriptionId, entry);
-    }
-    clearTimeout(entry.lingerTimer);
-    entry.lingerTimer = undefined;
-    const previous = entry.taps.get(tap.feedId);
-    entry.taps.set(tap.feedId, { tap, qos: previous ? (Math.max(previous.qos, request.qos) as Qos) : request.qos });
-    return entry;
-  }
-
-  /**
-   * MQTT 5 subscription identifiers stay in the broker's session across restarts, so they are
-   * derived from the subscription itself: a restarted process reads them the same way.
-   */
-  private subscriptionIdFor(subscribeTopic: string): number {
-    let id = (createHash('sha256').update(subscribeTopic).digest().readUInt32BE(0) % MAX_SUBSCRIPTION_ID) + 1;
-    while (this.bySubscriptionId.has(id)) id = (id % MAX_SUBSCRIPTION_ID) + 1;
-    return id;
-  }
-
-  private wantedQos(entry: Entry): Qos {
-    let qos: Qos = 0;
-    for (const { qos: q } of entry.taps.values()) if (q > qos) qos = q;
-    return qos;
-  }
-
-  private async ensureSubscribed(entry: Entry): Promise<void> {
-    while (entry.subscribing) await entry.subscribing.catch(() => undefined);
-    if (this.state !== 'connected' || entry.taps.size === 0) return;
-    const qos = this.wantedQos(entry);
-    if (entry.grantedQos !== undefined && entry.grantedQos >= qos) return;
-    entry.subscribing = this.subscribe(entry, qos).finally(() => (entry.subscribing = undefined));
-    await entry.subscribing;
+  private async ensureSubscribed(subscription: Subscription): Promise<void> {
+    while (subscription.subscribing) await subscription.subscribing.catch(() => undefined);
+    if (this.state !== 'connected' || subscription.taps.size === 0) return;
+    const qos = this.table.wantedQos(subscription);
+    if (subscription.grantedQos !== undefined && subscription.grantedQos >= qos) return;
+    subscription.subscribing = this.subscribe(subscription, qos).finally(() => (subscription.subscribing = undefined));
+    await subscription.subscribing;
   }
 
   /**
    * Subscribes; rejects only with a non-retryable FeedError, when the broker refuses. A
    * subscription cut short by a lost connection is made again once it is back.
    */
-  private async subscribe(entry: Entry, qos: Qos): Promise<void> {
+  private async subscribe(subscription: Subscription, qos: Qos): Promise<void> {
     const client = this.client as MqttClient;
     const v5 = this.settings.protocolVersion === 5;
     const generation = this.generation;
     let grants: Array<{ qos: number }>;
     try {
-      grants = await client.subscribeAsync(entry.subscribeTopic, {
+      grants = await client.subscribeAsync(subscription.subscribeTopic, {
         qos,
         // MQTT 5: retained messages only for a new subscription, not again on every resubscribe.
-        ...(v5 ? { rh: 1, properties: { subscriptionIdentifier: entry.subscriptionId } } : {}),
+        ...(v5 ? { rh: 1, properties: { subscriptionIdentifier: subscription.subscriptionId } } : {}),
       });
     } catch (error) {
       if (generation !== this.generation || this.state !== 'connected') return;
-      this.log.warn({ topic: entry.subscribeTopic, err: messageOf(error) }, 'subscribing failed; reconnecting');
+      this.log.warn({ topic: subscription.subscribeTopic, err: messageOf(error) }, 'subscribing failed; reconnecting');
       this.client?.stream.destroy();
       return;
     }
@@ -331,21 +227,19 @@ export class BrokerConnection {
     const granted = grants[0]?.qos ?? 0x80;
     const failure = subscribeFailure(granted);
     if (failure) {
-      throw new FeedError(`the broker refused the subscription to '${entry.subscribeTopic}': ${failure}`, { retryable: false });
+      throw new FeedError(`the broker refused the subscription to '${subscription.subscribeTopic}': ${failure}`, { retryable: false });
     }
-    entry.grantedQos = granted as Qos;
+    subscription.grantedQos = granted as Qos;
     if (granted < qos) {
-      this.log.warn({ topic: entry.subscribeTopic, requested: qos, granted }, 'the broker granted a lower QoS than requested');
+      this.log.warn({ topic: subscription.subscribeTopic, requested: qos, granted }, 'the broker granted a lower QoS than requested');
     }
   }
 
-  private retire(entry: Entry): void {
-    if (entry.taps.size > 0 || this.state === 'closed') return;
-    this.entries.delete(entry.subscribeTopic);
-    this.byFilter.remove(entry.filter, entry);
-    this.bySubscriptionId.delete(entry.subscriptionId);
-    if (this.state === 'connected' && entry.grantedQos !== undefined) {
-      this.client?.unsubscribeAsync(entry.subscribeTopic).catch((error) => this.log.warn({ topic: entry.subscribeTopic, err: messageOf(error) }, 'unsubscribing failed'));
+  private retire(subscription: Subscription): void {
+    if (subscription.taps.size > 0 || this.state === 'closed') return;
+    this.table.drop(subscription);
+    if (this.state === 'connected' && subscription.grantedQos !== undefined) {
+      this.client?.unsubscribeAsync(subscription.subscribeTopic).catch((error) => this.log.warn({ topic: subscription.subscribeTopic, err: messageOf(error) }, 'unsubscribing failed'));
     }
   }
 
@@ -358,16 +252,16 @@ export class BrokerConnection {
     this.firstConnectedAt ??= Date.now();
     this.log.info({ sessionPresent: resumed }, 'connected to the MQTT broker');
     // Without the session, the broker forgot our subscriptions: make them again.
-    if (!resumed) for (const entry of this.entries.values()) entry.grantedQos = undefined;
-    for (const entry of this.entries.values()) {
-      this.ensureSubscribed(entry).catch((error: FeedError) => {
-        for (const { tap } of entry.taps.values()) tap.refused(error);
+    if (!resumed) for (const subscription of this.table.subscriptions()) subscription.grantedQos = undefined;
+    for (const subscription of this.table.subscriptions()) {
+      this.ensureSubscribed(subscription).catch((error: FeedError) => {
+        for (const { tap } of subscription.taps.values()) tap.refused(error);
       });
     }
     if (this.reportedDown) {
       this.reportedDown = false;
       this.downReason = undefined;
-      for (const tap of this.taps.values()) tap.up();
+      for (const tap of this.table.feeds()) tap.up();
     }
     this.firstOutcome?.();
   }
@@ -395,13 +289,13 @@ export class BrokerConnection {
     this.refusal = new FeedError(`${message}; fix the feed's parameters and update it`, { retryable: false });
     this.state = 'refused';
     this.log.error({ code }, message);
-    for (const tap of this.taps.values()) tap.refused(this.refusal);
+    for (const tap of this.table.feeds()) tap.refused(this.refusal);
     this.firstOutcome?.();
   }
 
   private onClosed(): void {
     this.generation++;
-    this.abandonParked();
+    this.parked.abandon();
     // Work of the old connection can no longer be acknowledged: it must not hold up the new one.
     this.inFlight = 0;
     for (const waiter of this.slotWaiters.splice(0)) waiter();
@@ -414,7 +308,7 @@ export class BrokerConnection {
     if (!this.reportedDown || reason !== this.downReason) {
       this.reportedDown = true;
       this.downReason = reason;
-      for (const tap of this.taps.values()) tap.down(reason);
+      for (const tap of this.table.feeds()) tap.down(reason);
     }
     this.lastError = undefined;
     clearTimeout(this.reconnectTimer);
@@ -494,7 +388,7 @@ export class BrokerConnection {
   }
 
   private process(packet: IPublishPacket): Promise<void> {
-    if (this.state === 'closed') return Promise.reject(ABANDONED);
+    if (this.state === 'closed') return Promise.reject(new Abandoned());
     const message: InboundMessage = {
       topic: packet.topic,
       payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
@@ -502,9 +396,9 @@ export class BrokerConnection {
       retained: packet.retain === true,
     };
     const subscriptionIds = this.subscriptionIdsOf(packet);
-    const route = this.route(message.topic, subscriptionIds);
-    if (route.taps.length > 0) return deliverTo(route.taps, message);
-    if (route.lingering || this.inStartupGrace()) return this.park(message, subscriptionIds);
+    const route = this.table.route(message.topic, subscriptionIds);
+    if (route.taps.length > 0) return deliverToAll(route.taps, message);
+    if (route.lingering || this.inStartupGrace()) return this.parked.park(message, subscriptionIds);
     this.noteUnclaimed(message.topic);
     return Promise.resolve();
   }
@@ -515,81 +409,8 @@ export class BrokerConnection {
     return Array.isArray(ids) ? ids : [ids];
   }
 
-  /**
-   * The feeds a message goes to. An MQTT 5 broker sends one copy per matching subscription,
-   * naming the subscription: a copy goes to the feeds of that subscription, and to a feed with
-   * several matching filters only through the first of them, so that it fires once. Without
-   * identifiers (MQTT 3.1.1: one copy per client) every feed whose filter matches gets it.
-   */
-  private route(topic: string, subscriptionIds: number[] | undefined): { taps: ConnectionTap[]; lingering: boolean } {
-    const taps = new Map<string, ConnectionTap>();
-    let lingering = false;
-    if (subscriptionIds) {
-      for (const id of subscriptionIds) {
-        const entry = this.bySubscriptionId.get(id);
-        if (!entry || !topicMatches(entry.filter, topic)) continue;
-        if (entry.taps.size === 0) lingering = true;
-        for (const [feedId, { tap }] of entry.taps) {
-          const first = this.entriesOfTap.get(feedId)?.find((candidate) => topicMatches(candidate.filter, topic));
-          if (first === entry) taps.set(feedId, tap);
-        }
-      }
-    } else {
-      for (const entry of this.byFilter.match(topic)) {
-        if (entry.taps.size === 0) lingering = true;
-        for (const [feedId, { tap }] of entry.taps) taps.set(feedId, tap);
-      }
-    }
-    return { taps: [...taps.values()], lingering };
-  }
-
   private inStartupGrace(): boolean {
     return this.firstConnectedAt !== undefined && Date.now() < this.firstConnectedAt + this.claimGraceMs;
-  }
-
-  /** Holds a message no running feed claims, unacknowledged, until one starts or the grace ends. */
-  private park(message: InboundMessage, subscriptionIds: number[] | undefined): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.parked.add({ message, subscriptionIds, until: Date.now() + this.claimGraceMs, settle: (outcome) => outcome.then(resolve, reject) });
-      if (!this.parkTimer) {
-        this.parkTimer = setInterval(() => this.expireParked(), Math.max(50, Math.min(500, this.claimGraceMs / 4)));
-        this.parkTimer.unref();
-      }
-    });
-  }
-
-  private claimParked(): void {
-    for (const parked of this.parked) {
-      const { taps } = this.route(parked.message.topic, parked.subscriptionIds);
-      if (taps.length === 0) continue;
-      this.parked.delete(parked);
-      parked.settle(deliverTo(taps, parked.message));
-    }
-    this.stopParkTimerIfIdle();
-  }
-
-  private expireParked(): void {
-    const now = Date.now();
-    for (const parked of this.parked) {
-      if (parked.until > now) continue;
-      this.parked.delete(parked);
-      this.noteUnclaimed(parked.message.topic);
-      parked.settle(Promise.resolve());
-    }
-    this.stopParkTimerIfIdle();
-  }
-
-  /** The connection is going away: parked messages stay unacknowledged, for the broker to deliver again. */
-  private abandonParked(): void {
-    for (const parked of this.parked) parked.settle(Promise.reject(ABANDONED));
-    this.parked.clear();
-    this.stopParkTimerIfIdle();
-  }
-
-  private stopParkTimerIfIdle(): void {
-    if (this.parked.size > 0 || !this.parkTimer) return;
-    clearInterval(this.parkTimer);
-    this.parkTimer = undefined;
   }
 
   private noteUnclaimed(topic: string): void {
@@ -603,11 +424,6 @@ export class BrokerConnection {
     );
     this.unclaimed = { count: 0, lastTopic: '', loggedAt: now };
   }
-}
-
-function deliverTo(taps: ConnectionTap[], message: InboundMessage): Promise<void> {
-  if (taps.length === 1) return (taps[0] as ConnectionTap).deliver(message);
-  return Promise.all(taps.map((tap) => tap.deliver(message))).then(() => undefined);
 }
 
 function delay(ms: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { deterministicId, FeedError, isKindlingError, messageOf, parseWith, type FeedContext, type FeedHandle, type FeedInstance } from '@kindling/core';
-import { BrokerConnection, type ConnectionTap, type InboundMessage, type SubscriptionRequest } from './broker-connection.js';
+import { BrokerConnection } from './broker-connection.js';
+import type { ConnectionTap, InboundMessage, SubscriptionRequest } from './connection-tap.js';
 import { connectionKey, connectionSettingsOf, settingsDigest } from './connection-settings.js';
 import { compileEdgeFilter, type EdgeFilter } from './edge-filter.js';
 import { decodePayload, fieldAt } from './payload-decoder.js';
