@@ -166,6 +166,42 @@ describePg('postgres/changes feed', () => {
     expect(events.slice(31).every((e) => e.data.operation === 'update' && e.data.new?.name === 'renamed')).toBe(true);
   });
 
+  it('recovers when the server ends its replication connection, losing and repeating nothing', async () => {
+    const feed = await createFeed({ tables: `${schema}.items` }, 'recover');
+    const name = replicationNameFor(feed.id, feed.params);
+    await host();
+    await active(feed.id);
+    const { events, consumption } = await collectEvents(backend.bus, 'recover');
+    await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES (300, 'before')`);
+    await until(() => events.length === 1, 'first event');
+    await sql.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1', [name]);
+    await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES (301, 'while reconnecting')`);
+    await until(async () => (await statusOf(repo, feed.id))?.failures === 1, 'failure recorded');
+    await active(feed.id);
+    await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES (302, 'after')`);
+    await until(() => events.length >= 3, '3 events');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await consumption.stop();
+    expect(events.map((e) => e.data.new?.id)).toEqual([300, 301, 302]);
+  });
+
+  it('follows a change of its parameters: an UPDATE that adds a table brings that table into the publication', async () => {
+    const feed = await createFeed({ tables: `${schema}.items`, operations: 'insert' }, 'updated');
+    const first = await host();
+    await active(feed.id);
+    const { events, consumption } = await collectEvents(backend.bus, 'updated');
+    await sql.query(`INSERT INTO ${schema}.ledger VALUES (400, 1)`);
+    const params = await registry.validateParams('postgres', 'changes', { connection: PG_URL, tables: `${schema}.items,${schema}.ledger`, operations: 'insert' }, { log: silentLogger(), signal: new AbortController().signal });
+    await repo.feeds.put(feed.id, { ...feed, params, generation: 2 });
+    await until(async () => (await statusOf(repo, feed.id))?.generation === 2 && first.runningFeeds().includes(feed.id), 'restarted on generation 2');
+    await sql.query(`INSERT INTO ${schema}.ledger VALUES (401, 1)`);
+    await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES (402, 'x')`);
+    await until(() => events.length >= 2, '2 events');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await consumption.stop();
+    expect(events.map((e) => `${e.data.table} ${e.data.new?.id}`)).toEqual(['ledger 401', 'items 402']);
+  });
+
   it('drops its replication slot and publication when the feed is deleted, and READ shows the lag until then', async () => {
     const feed = await createFeed({ tables: `${schema}.items` }, 'deleted');
     const name = replicationNameFor(feed.id, feed.params);
