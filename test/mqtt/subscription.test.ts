@@ -2,8 +2,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/gl
 import { createLogger, randomId, type CloudEvent, type KeyValueStore } from '@kindling/core';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@kindling/mqtt-broker';
+import { Aedes } from 'aedes';
 import { spawnSync } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import { describeWithService } from '../support/services.js';
 import { MqttHarness, until } from './support/mqtt-harness.js';
 
@@ -285,5 +289,36 @@ describeWithMosquitto('mqtt/subscription with MQTT 5 on the system Mosquitto', (
     expect(events.map((e) => (e.data as { payload: { n: number } }).payload.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     const bySource = new Set(events.map((e) => e.source));
     expect(bySource.size).toBe(2);
+  });
+});
+
+describeWithMosquitto('mqtt/subscription over WebSockets', () => {
+  it('subscribes through a ws:// URL', async () => {
+    // The system Mosquitto has no WebSocket listener: an aedes broker behind a ws server stands in.
+    const broker = await Aedes.createBroker();
+    const http = createHttpServer();
+    const wss = new WebSocketServer({ server: http });
+    wss.on('connection', (socket) => broker.handle(createWebSocketStream(socket)));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as AddressInfo;
+    const backend = await openEmbeddedBackend({ log: createLogger({ level: 'silent' }) });
+    const harness = await new MqttHarness(backend).open();
+    try {
+      const events = await harness.events('ws');
+      await harness.newHost();
+      const feed = await harness.putFeed('ws', { url: `ws://127.0.0.1:${port}`, topic: 'ws/+', clean: true });
+      await harness.untilStatus(feed.id, 'active');
+      const publisher = await mqtt.connectAsync(`ws://127.0.0.1:${port}`, { clientId: `pub-${randomId(4)}` });
+      await publisher.publishAsync('ws/a', '{"over": "websocket"}', { qos: 1 });
+      await publisher.endAsync();
+      await until(() => events.length === 1, 'an event');
+      expect(events[0]?.data).toEqual({ topic: 'ws/a', payload: { over: 'websocket' } });
+    } finally {
+      await harness.close();
+      await backend.close();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      wss.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   });
 });
