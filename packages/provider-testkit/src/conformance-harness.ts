@@ -72,6 +72,8 @@ export class ConformanceHarness {
   private removed = false;
   private readonly registry: ProviderRegistry;
   private readonly leakedFakeTimers = new Map<number, PendingTimer>();
+  private readonly ranTimers = new Set<number>();
+  private readonly timerChecks = new Set<Promise<void>>();
 
   private constructor(
     private readonly run: RunContext,
@@ -79,15 +81,16 @@ export class ConformanceHarness {
     private readonly backend: EmbeddedBackend,
     private readonly repo: FeedRepository,
   ) {
-    this.clock = new FakeClock(run.options.clockStart ?? Date.now(), { ownerOf: () => run.tracker.currentOwner(), recordStacks: true });
+    this.clock = new FakeClock(run.options.clockStart ?? Date.now(), {
+      ownerOf: () => run.tracker.currentOwner(),
+      recordStacks: true,
+      onRun: (timer) => this.ranTimers.add(timer.id),
+    });
     this.bus = new FaultyBus(backend.bus);
     this.store = new FaultyStore(backend.store);
     this.observer = new FeedObserver(
       () => this.phase,
-      // A clock timer of a stopped instance still pending is a leak, even if a later clock advance runs it.
-      (_instance, owner) => {
-        for (const timer of this.clock.pending()) if (timer.owner === owner) this.leakedFakeTimers.set(timer.id, timer);
-      },
+      (_instance, owner) => void this.checkClockTimersOf(owner),
     );
     this.registry = new ProviderRegistry([instrumentProvider(run.options.provider, this.observer, run.tracker)]);
   }
@@ -361,6 +364,22 @@ export class ConformanceHarness {
     }
   }
 
+  /**
+   * A clock timer that a stopped instance set is a leak if it is still pending once the host has
+   * finished stopping the feed (shared resources, such as a timer queue, are disposed just after
+   * stop returns), or if it ran meanwhile.
+   */
+  private checkClockTimersOf(owner: string): Promise<void> {
+    const candidates = this.clock.pending().filter((timer) => timer.owner === owner);
+    if (candidates.length === 0) return Promise.resolve();
+    const check = settle().then(() => {
+      const pending = new Set(this.clock.pending().map((timer) => timer.id));
+      for (const timer of candidates) if (pending.has(timer.id) || this.ranTimers.has(timer.id)) this.leakedFakeTimers.set(timer.id, timer);
+    });
+    this.timerChecks.add(check);
+    return check.finally(() => this.timerChecks.delete(check));
+  }
+
   // --- the end ---
 
   /**
@@ -382,6 +401,7 @@ export class ConformanceHarness {
   }
 
   private async leftovers(): Promise<Leftovers> {
+    await Promise.all([...this.timerChecks]);
     const feedId = this.feed?.id;
     const ours = (owner: unknown) => typeof owner === 'string' && feedId !== undefined && owner.startsWith(`${feedId}#`);
     const deadline = Date.now() + this.options.leakGraceMs;

@@ -23,6 +23,8 @@ export interface FakeClockOptions {
   ownerOf?: () => unknown;
   /** Record where each timer was set (`PendingTimer.createdAt`), for leak reports. Default false: it costs a stack per timer. */
   recordStacks?: boolean;
+  /** Told of each timer just before its callback runs. */
+  onRun?: (timer: PendingTimer) => void;
 }
 
 /**
@@ -44,12 +46,14 @@ export class FakeClock implements Clock {
   private nextId = 1;
   private readonly ownerOf: () => unknown;
   private readonly recordStacks: boolean;
+  private readonly onRun: (timer: PendingTimer) => void;
 
   constructor(start: number | string | Date = Date.now(), options: FakeClockOptions = {}) {
     this.time = typeof start === 'string' ? Date.parse(start) : typeof start === 'number' ? start : start.getTime();
     if (!Number.isFinite(this.time)) throw new TypeError(`FakeClock: start must be a time, got '${String(start)}'`);
     this.ownerOf = options.ownerOf ?? (() => undefined);
     this.recordStacks = options.recordStacks ?? false;
+    this.onRun = options.onRun ?? (() => undefined);
   }
 
   now(): number {
@@ -103,6 +107,7 @@ export class FakeClock implements Clock {
       if (!next) break;
       this.timers.delete(next.id);
       this.time = Math.max(this.time, next.at);
+      this.onRun(next);
       next.callback();
       await settle();
     }
