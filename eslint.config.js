@@ -15,4 +15,9 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
   },
+  {
+    // Action sources: the runtime calls `main`, nothing in the file does.
+    files: ['examples/**/*.js'],
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^(_|main$)' }] },
+  },
 );
