@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ActivationRecord } from '@kindling/core';
 import openwhisk from 'openwhisk';
 import { describeWithNats } from '../support/services.js';
 import { PlatformFixture, sleep, until, type BackendKind } from './platform-support.js';
@@ -20,8 +21,8 @@ for (const backend of ['embedded', 'nats'] as BackendKind[]) {
     let ow: ReturnType<typeof openwhisk>;
 
     const client = () => openwhisk({ apihost: fixture.platform.apiUrl, api_key: fixture.platform.guestAuth });
-    const actionActivations = async () => (await ow.activations.list({ name: 'hello', limit: 200, docs: true })) as Array<Record<string, any>>;
-    const triggerActivations = async () => (await ow.activations.list({ name: 'ticks', limit: 200, docs: true })) as Array<Record<string, any>>;
+    const actionActivations = async () => (await ow.activations.list({ name: 'hello', limit: 200, docs: true })) as unknown as ActivationRecord[];
+    const triggerActivations = async () => (await ow.activations.list({ name: 'ticks', limit: 200, docs: true })) as unknown as ActivationRecord[];
     const feedControl = async (action: 'pause' | 'unpause') => {
       const response = await fetch(`${fixture.platform.apiUrl}/api/v1/namespaces/_/feeds/ticks`, {
         method: 'POST',
@@ -101,7 +102,7 @@ for (const backend of ['embedded', 'nats'] as BackendKind[]) {
     it('fires a trigger by hand, and invokes blocking and non-blocking', async () => {
       const fired = await ow.triggers.invoke({ name: 'ticks', params: { name: 'by hand' } });
       expect(fired.activationId).toMatch(/^[0-9a-f]{32}$/);
-      await until(async () => (await actionActivations()).some((a) => a.response.result.greeting === 'hello by hand'), 'the hand-fired run');
+      await until(async () => (await actionActivations()).some((a) => (a.response.result as { greeting?: string }).greeting === 'hello by hand'), 'the hand-fired run');
 
       const blocking = await ow.actions.invoke({ name: 'hello', params: { name: 'blocking' }, blocking: true });
       expect(blocking.response.result).toMatchObject({ greeting: 'hello blocking' });
