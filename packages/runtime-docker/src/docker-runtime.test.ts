@@ -128,7 +128,7 @@ describeDocker('Docker runtime', () => {
     expect((await run(runtime, nodeAction('fine', 'function main() { return {}; }'))).response.statusCode).toBe(0);
   });
 
-  it('pauses an idle container and resumes it for the next run', async () => {
+  it('pauses an idle container, resumes it for the next run, and removes it paused', async () => {
     const runtime = await startRuntime({ pauseGraceMs: 50 });
     const action = nodeAction('sleepy', 'let runs = 0; function main() { return { runs: ++runs }; }');
     const first = await run(runtime, action);
@@ -137,6 +137,10 @@ describeDocker('Docker runtime', () => {
     const second = await run(runtime, action);
     expect(second.containerId).toBe(first.containerId);
     expect(second.response.result).toEqual({ runs: 2 });
+    // A container paused again is removed like any other when the runtime stops.
+    await eventually(async () => (await docker.getContainer(first.containerId!).inspect()).State.Paused);
+    await runtime.stop();
+    expect(await inspectOrNull(docker, first.containerId!)).toBeNull();
   });
 
   it('runs concurrent invocations of more actions than fit: all complete, idle containers are evicted', async () => {

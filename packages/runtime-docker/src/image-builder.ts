@@ -59,6 +59,13 @@ export async function ensureImage(docker: Dockerode, recipe: ImageRecipe, log: L
     await rm(context, { recursive: true, force: true });
   }
   log.info({ image: recipe.tag, ms: Date.now() - started }, 'built an image');
+  // The image this one replaced would stay behind untagged: remove it unless something still uses it.
+  if (existing?.Config?.Labels?.[Labels.fingerprint]) {
+    await docker
+      .getImage(existing.Id)
+      .remove()
+      .catch((error: unknown) => log.debug({ image: existing.Id, err: messageOf(error) }, 'kept the image a rebuild replaced'));
+  }
   return { tag: recipe.tag, built: true, fingerprint };
 }
 
@@ -124,7 +131,8 @@ async function runBuild(docker: Dockerode, context: string, tag: string): Promis
       if (code !== 0) reject(new KindlingError('KND_INTERNAL', `tar failed while packing the context of ${tag}: ${stderr.trim()}`));
     });
   });
-  tarFailed.catch(() => {});
+  // Only the race below reads it: once the build has won, a late tar failure has nothing to fail.
+  tarFailed.catch(() => undefined);
   const build = (async () => {
     let stream: NodeJS.ReadableStream;
     try {

@@ -10,8 +10,8 @@ import { ensureImage, type ImageBuildResult, type ImageFile, type ImageRecipe } 
 export const NODE_RUNTIME_IMAGE = 'kindling/nodejs:20';
 /** The same runtime assembled offline from this machine's Node.js binary (tests, CI, machines without a registry). */
 export const LOCAL_NODE_RUNTIME_IMAGE = 'kindling/nodejs:local';
-/** Where runtime images keep the action proxy. */
-export const PROXY_PATH_IN_IMAGE = '/kindling/action-proxy.js';
+/** Where runtime images keep the action proxy (`.mjs`: it is an ES module). */
+export const PROXY_PATH_IN_IMAGE = '/kindling/action-proxy.mjs';
 /** The unprivileged user every container runs as (`nobody`), unless the runner says otherwise. */
 export const NOBODY = '65534:65534';
 
@@ -47,8 +47,6 @@ export async function localNodeRuntimeRecipe(options: Omit<LocalNodeRuntimeImage
     { path: '/usr/bin/node', source: nodePath },
     ...(await sharedLibraries(nodePath)).map((path) => ({ path, source: path })),
     { path: PROXY_PATH_IN_IMAGE, source: proxyPath },
-    // The proxy is an ES module.
-    { path: '/kindling/package.json', content: '{ "type": "module" }\n' },
     { path: '/etc/passwd', content: 'root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' },
     { path: '/etc/group', content: 'root:x:0:\nnogroup:x:65534:\n' },
   ];
@@ -56,10 +54,7 @@ export async function localNodeRuntimeRecipe(options: Omit<LocalNodeRuntimeImage
     tag: options.tag ?? LOCAL_NODE_RUNTIME_IMAGE,
     from: 'scratch',
     files,
-    directories: [
-      { path: '/tmp', mode: 0o1777 },
-      { path: '/run/kindling', mode: 0o755 },
-    ],
+    directories: [{ path: '/tmp', mode: 0o1777 }],
     instructions: [
       `USER ${NOBODY}`,
       'WORKDIR /tmp',

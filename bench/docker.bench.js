@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// Latency of the Docker runtime, measured through the runtime directly (no bus, no store), on the
+// offline Node.js image (built first if missing):
+// - cold: the first run of a new action with no prewarm (create + start + listen + init + run);
+// - prewarmed: the first run of a new action taken by a prewarmed container (init + run);
+// - warm: one trivial action run WARM_RUNS times in a row on its warm container, p50/p99/max;
+// - throughput: CALLERS callers in a loop on as many warm containers of one action.
+// Each cold or prewarmed sample is a new revision of the action. Bounded: at most the counts
+// below and MAX_SECONDS per phase; every container is removed at the end (its own instance
+// label, so an interrupted run is cleaned up by the next). Needs `npm run build` and an engine.
+import Dockerode from 'dockerode';
+import { defaultLimits, randomActivationId } from '../packages/core/dist/index.js';
+import { createDockerRuntime, dockerAvailable, ensureLocalNodeRuntimeImage } from '../packages/runtime-docker/dist/index.js';
+
+const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 2000);
+const WARMUP_RUNS = 200;
+const FIRST_RUN_SAMPLES = Number(process.env.BENCH_COLD_RUNS ?? 15);
+const CALLERS = 4;
+const THROUGHPUT_SECONDS = 5;
+const MAX_SECONDS = 30;
+const INSTANCE = 'bench';
+
+let revision = Date.now();
+function trivialAction() {
+  return {
+    namespace: 'guest',
+    name: 'bench',
+    version: '0.0.1',
+    publish: false,
+    annotations: [],
+    updated: ++revision,
+    exec: { kind: 'nodejs:20', code: 'function main(params) { return { echo: params.n }; }', binary: false },
+    parameters: [],
+    limits: { ...defaultLimits(), memory: 128 },
+  };
+}
+
+async function runOnce(runtime, action, n) {
+  const started = performance.now();
+  const outcome = await runtime.run({ action, params: { n }, activationId: randomActivationId(), namespace: 'guest' });
+  const elapsed = performance.now() - started;
+  if (outcome.response.statusCode !== 0) throw new Error(`bench action failed: ${JSON.stringify(outcome.response)}`);
+  return elapsed;
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const f = (ms) => `${ms.toFixed(2)} ms`;
+  return `n=${sorted.length} p50 ${f(percentile(sorted, 50))}  p99 ${f(percentile(sorted, 99))}  max ${f(sorted.at(-1))}`;
+}
+
+async function withRuntime(options, body) {
+  // The first start removes whatever an interrupted bench left under this instance.
+  const runtime = createDockerRuntime({ nodeImage, instance: INSTANCE, pauseGraceMs: null, prewarm: [], capacityMemoryMb: 128 * 64, ...options });
+  await runtime.start();
+  try {
+    return await body(runtime);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+async function warm() {
+  await withRuntime({}, async (runtime) => {
+    const action = trivialAction();
+    for (let i = 0; i < WARMUP_RUNS; i++) await runOnce(runtime, action, i);
+    const samples = [];
+    const deadline = performance.now() + MAX_SECONDS * 1000;
+    const started = performance.now();
+    for (let i = 0; i < WARM_RUNS && performance.now() < deadline; i++) samples.push(await runOnce(runtime, action, i));
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`warm run (runtime.run, trivial action):       ${summary(samples)}  (${(samples.length / seconds).toFixed(0)} runs/s one at a time)`);
+  });
+}
+
+async function throughput() {
+  await withRuntime({}, async (runtime) => {
+    const action = trivialAction();
+    // Warm CALLERS containers of the action: concurrent runs each take one.
+    for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: CALLERS }, (_, c) => runOnce(runtime, action, c)));
+    let runs = 0;
+    const deadline = performance.now() + THROUGHPUT_SECONDS * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CALLERS }, async (_, c) => {
+        while (performance.now() < deadline) {
+          await runOnce(runtime, action, c);
+          runs++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const containers = runtime.stats().containers.length;
+    console.log(`warm throughput (${CALLERS} callers, ${containers} containers):       ${(runs / seconds).toFixed(0)} runs/s`);
+  });
+}
+
+async function firstRuns(label, prewarm) {
+  await withRuntime({ prewarm: prewarm ? [{ kind: 'nodejs:20', memoryMb: 128, count: 1 }] : [] }, async (runtime) => {
+    const samples = [];
+    const deadline = performance.now() + MAX_SECONDS * 1000;
+    for (let i = 0; i < FIRST_RUN_SAMPLES && performance.now() < deadline; i++) {
+      if (prewarm) await waitForPrewarm(runtime);
+      samples.push(await runOnce(runtime, trivialAction(), i));
+    }
+    console.log(`${label}${summary(samples)}`);
+  });
+}
+
+/** The replacement prewarm starts in the background: measure the next first run only once it is up. */
+async function waitForPrewarm(runtime) {
+  const deadline = performance.now() + 20_000;
+  while (!runtime.stats().containers.some((c) => c.state === 'prewarm') && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const docker = new Dockerode();
+if (!(await dockerAvailable(docker))) {
+  console.log('docker runtime bench: no Docker engine answers; skipped');
+  process.exit(0);
+}
+const { tag: nodeImage } = await ensureLocalNodeRuntimeImage({ docker });
+console.log(`node ${process.version}, Docker runtime on ${nodeImage}, ${(await docker.info()).NCPU} CPUs`);
+await warm();
+await throughput();
+await firstRuns('prewarmed first run (init + run):             ', true);
+await firstRuns('cold start (create + start + init + run):     ', false);
