@@ -53,8 +53,12 @@ export interface ConformanceOptions {
   provider: ProviderDefinition;
   /** The feed kind to drive. */
   kind: string;
-  /** Feed parameters, as a user would pass them to CREATE (validated by the kind, as the API does). */
-  params: Record<string, unknown>;
+  /**
+   * Feed parameters, as a user would pass them to CREATE (validated by the kind, as the API does);
+   * or a function that returns them when the kit runs (a source set up in `beforeAll`, on a port
+   * known only then).
+   */
+  params: Record<string, unknown> | (() => Record<string, unknown> | Promise<Record<string, unknown>>);
   source: ConformanceSource;
   /** Real milliseconds to wait for an event to fire or a status to show. Default 10000. */
   eventTimeoutMs?: number;
@@ -80,7 +84,9 @@ const optionsSchema = z.strictObject({
     'must be a provider definition (what defineProvider returns)',
   ),
   kind: z.string().min(1, 'must name a feed kind'),
-  params: z.record(z.string(), z.unknown(), { error: 'must be an object of feed parameters' }),
+  params: z.union([z.record(z.string(), z.unknown()), z.custom<() => Record<string, unknown>>((value) => typeof value === 'function')], {
+    error: 'must be an object of feed parameters, or a function that returns one',
+  }),
   source: z.object({
     emit: z.custom<ConformanceSource['emit']>((value) => typeof value === 'function', 'must be a function that makes the source produce an event'),
     redeliver: z.custom<NonNullable<ConformanceSource['redeliver']>>((value) => typeof value === 'function', 'must be a function').optional(),

@@ -83,8 +83,9 @@ export async function assertConformance(options: ConformanceOptions): Promise<Co
 async function validatedParams(options: ResolvedOptions, tracker: ResourceTracker): Promise<Record<string, unknown>> {
   const registry = new ProviderRegistry([options.provider]);
   const abort = new AbortController();
+  const params = typeof options.params === 'function' ? await options.params() : options.params;
   try {
-    return await tracker.run('validate', () => registry.validateParams(options.provider.name, options.kind, options.params, { log: silentLogger(), signal: abort.signal }));
+    return await tracker.run('validate', () => registry.validateParams(options.provider.name, options.kind, params, { log: silentLogger(), signal: abort.signal }));
   } catch (error) {
     const field = error instanceof KindlingError && error.field ? `options.params.${error.field}` : 'options.params';
     throw new KindlingError('KND_BAD_FEED_PARAMS', `options.params are not valid for ${options.provider.name}/${options.kind}: ${messageOf(error)}`, { field, cause: error });
