@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FeedError } from '@kindling/core';
 import { alarmEventId, alarmsProvider, type AlarmCursor } from './index.js';
-import { FakeClock, settle } from './testing/fake-clock.js';
+import { FakeClock, settle } from '@kindling/provider-testkit';
 import { FakeBus, FakeFeedHost } from './testing/fake-feed-host.js';
 
 const T0 = Date.parse('2024-01-01T00:00:00Z');

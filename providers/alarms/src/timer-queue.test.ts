@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { FakeClock, settle } from './testing/fake-clock.js';
+import { FakeClock, settle } from '@kindling/provider-testkit';
 import { TimerQueue } from './timer-queue.js';
 
 const start = Date.parse('2024-01-01T00:00:00Z');

@@ -8,7 +8,7 @@ import {
   type FeedInstance,
   type ProviderDefinition,
 } from '@kindling/core';
-import type { FakeClock } from './fake-clock.js';
+import type { FakeClock } from '@kindling/provider-testkit';
 
 /** A bus that keeps one event per id, as JetStream's de-duplication window does. */
 export class FakeBus {
