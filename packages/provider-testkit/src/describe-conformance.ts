@@ -23,7 +23,7 @@ function globalTestApi(): TestApi {
 /**
  * Registers the conformance kit as tests: one run of the kit before all, then one test per rule
  * (`KIT_FIRES_AFTER_DELETE: does not fire after the feed is deleted`), failing with the rule's
- * findings. A rule no scenario could exercise passes here; `runConformance`'s report says why.
+ * findings. A rule no scenario could exercise passes here, and is listed on the console with the reason.
  */
 export function describeProviderConformance(options: ConformanceOptions, testApi: TestApi = globalTestApi()): void {
   const rules = options.rules ?? RULE_IDS;
@@ -37,6 +37,10 @@ export function describeProviderConformance(options: ConformanceOptions, testApi
         report = await runConformance(options);
       } catch (error) {
         failure = error;
+      }
+      const unjudged = report?.rules.filter((r) => r.verdict === 'not-judged') ?? [];
+      if (unjudged.length > 0) {
+        console.info(`conformance kit, ${options.provider.name}/${options.kind}: not judged: ${unjudged.map((r) => `${r.rule} (${r.notes.join('; ')})`).join(', ')}`);
       }
     }, timeoutMs);
     for (const rule of rules) {
