@@ -145,7 +145,13 @@ export class AlarmFeed implements FeedHandle {
     }
     this.cursor = cursor;
     if (this.stopped) return;
-    const doneReason = this.scheduleNext(dueAt + 1, this.ctx.clock.now());
+    let doneReason: string | undefined;
+    try {
+      doneReason = this.scheduleNext(dueAt + 1, this.ctx.clock.now());
+    } catch (error) {
+      this.ctx.fail(new FeedError(`computing the fire after ${iso(dueAt)} failed: ${messageOf(error)}`, { cause: error }));
+      return;
+    }
     if (doneReason !== undefined) {
       this.halt();
       await this.recordDone(doneReason);

@@ -48,11 +48,8 @@ export function createAlarmsProvider(options: AlarmsProviderOptions = {}): Provi
         const plan = storedPlan(feed);
         const queue = await ctx.resources.acquire(
           TIMER_QUEUE,
-          async () =>
-            new TimerQueue(ctx.clock, {
-              maxInFlight: options.maxFiresInFlight ?? 1000,
-              onRunError: (error) => ctx.log.error({ err: messageOf(error) }, 'an alarm run failed unexpectedly'),
-            }),
+          // Runs report their own failures through their feed's ctx.fail: no onRunError here.
+          async () => new TimerQueue(ctx.clock, { maxInFlight: options.maxFiresInFlight ?? 1000 }),
           async (timerQueue) => timerQueue.close(),
         );
         return AlarmFeed.start(feed, ctx, plan, queue);

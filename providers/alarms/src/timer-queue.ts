@@ -160,13 +160,15 @@ export class TimerQueue {
       } catch (error) {
         result = Promise.reject(error);
       }
-      result
-        .catch((error: unknown) => this.options.onRunError?.(error))
-        .finally(() => {
-          this.running--;
-          if (entry.state === 'running') entry.state = 'idle';
-          this.pump();
-        });
+      const settled = () => {
+        this.running--;
+        if (entry.state === 'running') entry.state = 'idle';
+        this.pump();
+      };
+      result.then(settled, (error: unknown) => {
+        this.options.onRunError?.(error);
+        settled();
+      });
     }
     if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
       this.ready = this.ready.slice(this.readyHead);
