@@ -7,8 +7,10 @@
 //
 //   latency     single-row INSERT transactions at a steady RATE/s for SECONDS (goals at 1,000/s:
 //               p50 ≤ 20 ms, p99 ≤ 100 ms).
-//   sustained   the same at rising rates, each for STEP_SECONDS: the highest rate the feed keeps up
-//               with (every change durable within 1 s of the writer stopping, p99 under 1 s).
+//   sustained   the same at rising rates, each for STEP_SECONDS: the highest rate written that the
+//               feed kept up with (every change durable within 1 s of the writer stopping, p99
+//               under 1 s). The writers (WRITERS connections, synchronous commits) share the
+//               machine: when they cannot reach a rate, the figure is theirs, and says so.
 //   drain       BULK rows written first in 100-row transactions while the feed is stopped, then
 //               drained: the feed's own ceiling, without the writer competing for the CPU.
 //
@@ -28,7 +30,7 @@ const SECONDS = Number(process.env.PG_BENCH_SECONDS ?? 10);
 const STEP_SECONDS = Number(process.env.PG_BENCH_STEP_SECONDS ?? 4);
 const STEPS = (process.env.PG_BENCH_STEPS ?? '1500,2000,3000,4000,6000').split(',').map(Number);
 const BULK = Number(process.env.PG_BENCH_BULK ?? 50_000);
-const WRITERS = 4;
+const WRITERS = Number(process.env.PG_BENCH_WRITERS ?? 16);
 const MAX_SECONDS = 40;
 const log = silentLogger();
 const scope = `bench-pg-${process.pid}-${Date.now().toString(36)}`;
@@ -135,19 +137,28 @@ async function main() {
     console.log(`latency: commit → durable event at ${RATE}/s for ${SECONDS} s`, JSON.stringify({ ...summary(window), written: steady.written, writeRate: Math.round(steady.written / steady.seconds), complete }));
 
     let highest = 0;
+    let writerLimited = false;
     for (const rate of STEPS) {
       window = [];
       const step = await writeSteadily(writers, rate, STEP_SECONDS);
       const writeRate = Math.round(step.written / step.seconds);
       const keptUp = await awaitEvents(step.written, 1000);
       const stats = summary(window);
-      const sustained = keptUp && stats.p99_ms < 1000 && writeRate >= rate * 0.95;
-      console.log(`sustained: ${rate}/s asked`, JSON.stringify({ writeRate, ...stats, keptUp, sustained }));
+      const sustained = keptUp && stats.p99_ms < 1000;
+      console.log(`sustained: ${rate}/s asked`, JSON.stringify({ writeRate, ...stats, keptUp: sustained }));
       await awaitEvents(step.written, 20_000);
       if (!sustained) break;
-      highest = writeRate;
+      if (writeRate <= highest * 1.05) {
+        writerLimited = true;
+        break;
+      }
+      highest = Math.max(highest, writeRate);
+      if (writeRate < rate * 0.9) {
+        writerLimited = true;
+        break;
+      }
     }
-    console.log(`sustained: highest rate kept up with: ${highest} single-row transactions/s${highest === STEPS.at(-1) ? ' (the last step asked; the writer, not the feed, may be the limit)' : ''}`);
+    console.log(`sustained: highest rate kept up with: ${highest} single-row transactions/s${writerLimited ? ' (the writers could not go faster on this machine: the feed was not the limit)' : ''}`);
 
     await host.stop();
     window = [];

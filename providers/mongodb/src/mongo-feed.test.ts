@@ -77,6 +77,25 @@ describe('mongodb/changes feed (against a test double of the driver)', () => {
     await until(async () => (await storedCursor(feed))?.token.includes(rs.tokenOf(5)._data as string), 'token of the last change stored');
   });
 
+  it('watches a whole database or the whole deployment when no collection (or database) is named', async () => {
+    await createFeed({ collection: undefined }, 'shop-db');
+    await createFeed({ database: undefined, collection: undefined }, 'all');
+    await host();
+    await until(() => rs.watches.length >= 2, 'two streams');
+    expect(rs.watches.map((w) => w.scope)).toEqual(expect.arrayContaining([{ database: 'shop' }, {}]));
+    const shop = await collectEvents(backend.bus, 'shop-db');
+    const all = await collectEvents(backend.bus, 'all');
+    rs.insert('shop', 'orders', { n: 1 });
+    rs.insert('shop', 'customers', { n: 2 });
+    rs.insert('billing', 'invoices', { n: 3 });
+    await until(() => shop.events.length >= 2 && all.events.length >= 3, 'events of both feeds');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await shop.consumption.stop();
+    await all.consumption.stop();
+    expect(shop.events.map((e) => e.subject)).toEqual(['shop.orders', 'shop.customers']);
+    expect(all.events.map((e) => e.subject)).toEqual(['shop.orders', 'shop.customers', 'billing.invoices']);
+  });
+
   it('resumes after a restart with startAfter the last durable token: changes made meanwhile fire once, in order', async () => {
     const feed = await createFeed({});
     const first = await host('h1');
