@@ -1,9 +1,10 @@
 import type { ProviderDefinition } from '@kindling/core';
 import { alarmsProvider } from '@kindling/alarms';
+import { githubProvider } from '@kindling/github';
 import { mqttProvider } from '@kindling/mqtt';
 import { pgProvider } from '@kindling/postgres';
 
 /** The providers every `kindling up` has. */
 export function builtInProviders(): ProviderDefinition[] {
-  return [alarmsProvider, mqttProvider, pgProvider];
+  return [alarmsProvider, githubProvider, mqttProvider, pgProvider];
 }
