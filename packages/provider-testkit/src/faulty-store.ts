@@ -11,6 +11,8 @@ export class FaultyStore implements KeyValueStore {
   cursorWrites = 0;
   /** Cursor writes the store refused. */
   failedCursorWrites = 0;
+  /** The number of the last refused write among all cursor writes (`cursorWrites` then). */
+  lastFailedWrite = 0;
 
   constructor(private readonly inner: KeyValueStore) {}
 
@@ -47,6 +49,7 @@ export class FaultyStore implements KeyValueStore {
           if (this.armed?.()) {
             this.armed = undefined;
             this.failedCursorWrites++;
+            this.lastFailedWrite = this.cursorWrites;
             throw new KindlingError('KND_STORE_UNAVAILABLE', 'storing the cursor failed: the store is unavailable (a fault injected by the conformance kit)');
           }
           return await inner.put(key, value, options);

@@ -23,8 +23,7 @@ export const cursorFaultScenario: Scenario = {
     if (h.store.failedCursorWrites === 0) await h.quiet(2);
     if (h.store.failedCursorWrites > 0) {
       // Until the feed has stored a cursor again: it has come round and fired (or absorbed) the event.
-      const writesAtFailure = h.store.cursorWrites;
-      await h.drive(() => h.store.cursorWrites > writesAtFailure);
+      await h.drive(() => h.store.cursorWrites > h.store.lastFailedWrite);
       await h.quiet();
       expectStoredOnce(h, verdicts, this.title, token, 'delivered again after a failed cursor write');
     } else {
