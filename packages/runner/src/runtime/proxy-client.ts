@@ -1,5 +1,4 @@
 import { Agent, request } from 'node:http';
-import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { KindlingError } from '@kindling/core';
 
@@ -76,8 +75,10 @@ export class ProxyClient {
   }
 
   /**
-   * Resolves once the proxy accepts connections; polls, because a container gives no other
-   * sign that its proxy is up. Rejects after `timeoutMs` or when `signal` aborts.
+   * Resolves once the proxy answers HTTP; polls, because a container gives no other sign that
+   * its proxy is up. Any answer will do (the probe is a `GET /`, which no action protocol
+   * defines), and it leaves a warm kept-alive connection for `/init`. Rejects after
+   * `timeoutMs` or when `signal` aborts.
    */
   async waitUntilListening(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -95,15 +96,13 @@ export class ProxyClient {
 
   private accepts(): Promise<boolean> {
     return new Promise((resolve) => {
-      const socket = 'socketPath' in this.endpoint ? connect(this.endpoint.socketPath) : connect(this.endpoint.port, this.endpoint.host);
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
+      const req = request({ ...this.endpoint, path: '/', method: 'GET', agent: this.agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(true));
+        res.on('error', () => resolve(false));
       });
-      socket.once('error', () => {
-        socket.destroy();
-        resolve(false);
-      });
+      req.on('error', () => resolve(false));
+      req.end();
     });
   }
 
