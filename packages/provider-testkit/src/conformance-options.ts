@@ -66,7 +66,10 @@ export interface ConformanceOptions {
   stopDeadlineMs?: number;
   /** Real milliseconds of a window in which nothing may fire (paused, deleted). Default 300. */
   quietMs?: number;
-  /** Real milliseconds a socket or timer may take to close after stop before it counts as leaked. Default 1000. */
+  /**
+   * Real milliseconds a timer or socket of the provider may outlive its feed's stop before it
+   * counts as leaked (an idle keep-alive socket closes by itself within seconds). Default 5000.
+   */
   leakGraceMs?: number;
   /** Where the fake clock starts (epoch ms). Default: now. */
   clockStart?: number;
@@ -134,7 +137,7 @@ export function resolveOptions(options: ConformanceOptions): ResolvedOptions {
     eventTimeoutMs: parsed.eventTimeoutMs ?? 10_000,
     stopDeadlineMs: parsed.stopDeadlineMs ?? 5000,
     quietMs: parsed.quietMs ?? 300,
-    leakGraceMs: parsed.leakGraceMs ?? 1000,
+    leakGraceMs: parsed.leakGraceMs ?? 5000,
     publicUrl: parsed.publicUrl ?? 'http://127.0.0.1:3233',
   };
 }

@@ -28,7 +28,7 @@ function globalTestApi(): TestApi {
 export function describeProviderConformance(options: ConformanceOptions, testApi: TestApi = globalTestApi()): void {
   const rules = options.rules ?? RULE_IDS;
   // The kit's scenarios each wait at most for an event, a stop and the leak grace; this bounds the whole run.
-  const timeoutMs = 5 * ((options.eventTimeoutMs ?? 10_000) * 3 + (options.stopDeadlineMs ?? 5000) * 2 + (options.leakGraceMs ?? 1000)) + 30_000;
+  const timeoutMs = 5 * ((options.eventTimeoutMs ?? 10_000) * 3 + (options.stopDeadlineMs ?? 5000) * 2 + (options.leakGraceMs ?? 5000)) + 30_000;
   testApi.describe(`${options.provider.name}/${options.kind} conformance`, () => {
     let report: ConformanceReport | undefined;
     let failure: unknown;

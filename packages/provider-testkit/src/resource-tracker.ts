@@ -2,6 +2,7 @@ import { AsyncLocalStorage, createHook, type AsyncHook } from 'node:async_hooks'
 
 /** A handle created by provider code that is still open. */
 export interface LiveResource {
+  readonly asyncId: number;
   /** The async resource type: `Timeout` for timers, `TCPWRAP`/`TLSWRAP`/… for sockets. */
   type: string;
   /** What `run` was given when the provider code that created it ran (the feed). */
@@ -44,7 +45,7 @@ export class ResourceTracker {
         if (!HANDLE_TYPES.has(type)) return;
         const owner = this.scope.getStore();
         if (owner === undefined) return;
-        this.live.set(asyncId, { type, owner, createdAt: deepStack() });
+        this.live.set(asyncId, { asyncId, type, owner, createdAt: deepStack() });
       },
       destroy: (asyncId) => {
         this.live.delete(asyncId);
@@ -75,6 +76,10 @@ export class ResourceTracker {
   /** Handles created by provider code that are still open. */
   liveResources(): LiveResource[] {
     return [...this.live.values()];
+  }
+
+  isLive(asyncId: number): boolean {
+    return this.live.has(asyncId);
   }
 }
 

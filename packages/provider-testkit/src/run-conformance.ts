@@ -7,7 +7,7 @@ import { settle } from './fake-clock.js';
 import { LogCapture } from './log-capture.js';
 import { ResourceTracker } from './resource-tracker.js';
 import { RULE_IDS } from './rules.js';
-import { checkScenario, type SecretParam } from './scenario-checks.js';
+import { checkOpenAfterStop, checkScenario, type OpenAfterStop, type SecretParam } from './scenario-checks.js';
 import { scenariosFor } from './scenarios/index.js';
 import { Verdicts } from './verdicts.js';
 
@@ -25,6 +25,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const logs = new LogCapture();
   const verdicts = new Verdicts();
   const scenarios: ConformanceReport['scenarios'] = [];
+  const openAfterStop: OpenAfterStop[] = [];
   tracker.start();
   trap.arm();
   logs.captureConsole();
@@ -47,6 +48,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
         verdicts.fail(error.rule, scenario.title, error.message);
       }
       const leftovers = await h.finish();
+      openAfterStop.push({ scenario: scenario.title, resources: leftovers.resources, stoppedAt: Date.now() });
       await settle();
       checkScenario(
         { scenario: scenario.title, h, leftovers, errors: trap.caught.slice(errorsBefore), logLines: logs.lines.slice(linesBefore), secrets },
@@ -55,6 +57,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       );
       scenarios.push({ name: scenario.name, title: scenario.title, durationMs: Date.now() - scenarioStart });
     }
+    await checkOpenAfterStop(openAfterStop, tracker, verdicts, resolved);
   } finally {
     logs.releaseConsole();
     trap.disarm();

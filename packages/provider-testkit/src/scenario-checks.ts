@@ -1,6 +1,7 @@
 import type { ResolvedOptions } from './conformance-options.js';
 import type { ConformanceHarness, Leftovers } from './conformance-harness.js';
 import type { TrappedError } from './error-trap.js';
+import type { LiveResource, ResourceTracker } from './resource-tracker.js';
 import type { RuleId } from './rules.js';
 import type { Verdicts } from './verdicts.js';
 
@@ -66,14 +67,38 @@ function checkLeaks({ scenario, leftovers }: ScenarioEvidence, verdicts: Verdict
       `a timer set on ctx.clock (due at ${new Date(timer.at).toISOString()}) is still pending after the feed was stopped${where('set', timer.createdAt)}\n    Clear it in stop(), or use sleep(ctx.clock, ms, ctx.signal), which the abort clears.`,
     );
   }
-  for (const resource of dedupe(leftovers.resources, (r) => `${r.type}:${r.createdAt}`)) {
+}
+
+/** Real timers and handles of a scenario's feed, still open when its host had stopped. */
+export interface OpenAfterStop {
+  scenario: string;
+  resources: LiveResource[];
+  /** Real time the scenario's host stopped. */
+  stoppedAt: number;
+}
+
+/**
+ * Judged at the end of the run, so that a handle gets `leakGraceMs` after its feed stopped to
+ * close by itself (an idle keep-alive socket, a short timeout) while later scenarios run: what is
+ * still open then is leaked.
+ */
+export async function checkOpenAfterStop(open: OpenAfterStop[], tracker: ResourceTracker, verdicts: Verdicts, options: ResolvedOptions): Promise<void> {
+  const stillOpen = () => open.flatMap((entry) => entry.resources.filter((r) => tracker.isLive(r.asyncId)).map((resource) => ({ entry, resource })));
+  const graceEnds = Math.max(0, ...open.map((entry) => entry.stoppedAt + options.leakGraceMs));
+  while (stillOpen().length > 0 && Date.now() < graceEnds) await new Promise((resolve) => setTimeout(resolve, 25));
+  const seen = new Set<string>();
+  for (const { entry, resource } of stillOpen()) {
+    const key = `${entry.scenario}:${resource.type}:${resource.createdAt}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     const timer = resource.type === 'Timeout';
+    const after = `${options.leakGraceMs} ms after the feed was deleted and its host stopped`;
     verdicts.fail(
       timer ? 'KIT_LEAKS_TIMER' : 'KIT_LEAKS_HANDLE',
-      scenario,
+      entry.scenario,
       timer
-        ? `a timer (setTimeout/setInterval) the provider created is still active after the feed was deleted and its host stopped${where('created', resource.createdAt)}\n    Clear it in stop().`
-        : `a ${describeHandle(resource.type)} the provider opened is still open after the feed was deleted and its host stopped${where('opened', resource.createdAt)}\n    Close it in stop(), or acquire it through ctx.resources with a dispose function.`,
+        ? `a timer (setTimeout/setInterval, AbortSignal.timeout) the provider created is still active ${after}${where('created', resource.createdAt)}\n    Clear it in stop() (a timeout of your own, cleared when the call ends, rather than AbortSignal.timeout).`
+        : `a ${describeHandle(resource.type)} the provider opened is still open ${after}${where('opened', resource.createdAt)}\n    Close it in stop(), or acquire it through ctx.resources with a dispose function.`,
     );
   }
 }
