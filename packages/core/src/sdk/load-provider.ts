@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,17 +7,18 @@ import { assertProvider } from './define-provider.js';
 import type { ProviderDefinition } from './types.js';
 
 /**
- * Loads a provider from an npm package name (resolved from `fromDir`, the user's project) or a
- * path. The package's default export, or its named export `provider`, must be a provider
- * definition for an SDK version this platform supports.
+ * Loads a provider from an npm package name (resolved from `fromDir`, the user's project), or a
+ * path to a module file or a package folder. The package's default export, or its named export
+ * `provider`, must be a provider definition for an SDK version this platform supports.
  */
 export async function loadProviderPackage(specifier: string, fromDir = process.cwd()): Promise<ProviderDefinition> {
   const isPath = specifier.startsWith('.') || isAbsolute(specifier);
   let url: string;
   try {
-    const resolved = isPath ? resolve(fromDir, specifier) : resolveFrom(specifier, fromDir);
+    const resolved = isPath ? packageEntry(resolve(fromDir, specifier)) : resolveFrom(specifier, fromDir);
     url = pathToFileURL(resolved).href;
   } catch (error) {
+    if (error instanceof KindlingError) throw error;
     throw new KindlingError(
       'KND_PROVIDER_LOAD',
       `provider package '${specifier}' is not installed (looked from ${fromDir}); install it with: npm install ${specifier}`,
@@ -31,6 +33,25 @@ export async function loadProviderPackage(specifier: string, fromDir = process.c
   }
   const candidate = module.provider ?? module.default;
   return assertProvider(candidate, `package '${specifier}'`);
+}
+
+/**
+ * A path names a module file, or a package folder (`--provider ./my-provider`): then its
+ * package.json says where the entry is, which must be built.
+ */
+function packageEntry(path: string): string {
+  if (!existsSync(path)) throw new KindlingError('KND_PROVIDER_LOAD', `provider path '${path}' does not exist`);
+  if (!statSync(path).isDirectory()) return path;
+  const manifest = join(path, 'package.json');
+  if (!existsSync(manifest)) {
+    throw new KindlingError('KND_PROVIDER_LOAD', `provider folder '${path}' has no package.json: give the path of its built entry file instead`);
+  }
+  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: unknown; module?: string; main?: string };
+  const entry = join(path, exportEntry(pkg.exports) ?? pkg.module ?? pkg.main ?? 'index.js');
+  if (!existsSync(entry)) {
+    throw new KindlingError('KND_PROVIDER_LOAD', `provider package at '${path}' is not built: its entry ${entry} does not exist (run its build, e.g. npx tsc -b ${path})`);
+  }
+  return entry;
 }
 
 function resolveFrom(specifier: string, fromDir: string): string {
