@@ -485,6 +485,21 @@ for (const backendKind of backends) {
       expect(engine.metrics()).toMatchObject({ events: 0, retries: 2, deadLetters: 1 });
     });
 
+    it('sends an event whose invocation would be too large to the dead letters at once', async () => {
+      // Each half fits in a message; trigger parameters and payload together do not.
+      await entities.put('triggers', triggerRecord('bell', { defaults: 'd'.repeat(700_000) }));
+      await entities.put('rules', ruleRecord('ring', 'bell', 'notify'));
+      const dead = await collect(backend.bus, Subjects.allDeadLetters);
+      collectors.push(dead);
+      const engine = await startEngine();
+
+      await fire('bell', { big: 'p'.repeat(700_000) });
+      await dead.waitFor(1);
+      expect(dead.messages[0]!.headers[DeadLetterHeaders.reason]).toMatch(/^too large to dispatch/);
+      expect(dead.messages[0]!.headers[DeadLetterHeaders.deliveries]).toBe('1');
+      expect(engine.metrics()).toMatchObject({ retries: 0, deadLetters: 1 });
+    });
+
     it('shares the events between engines on the same durable, each invocation once', async () => {
       await entities.put('triggers', triggerRecord('bell'));
       await entities.put('rules', ruleRecord('ring', 'bell', 'notify'));

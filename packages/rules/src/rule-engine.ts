@@ -2,6 +2,7 @@ import {
   ActivationStore,
   backoffDelay,
   encodeJson,
+  isKindlingError,
   KindlingError,
   messageOf,
   ruleActivationId,
@@ -135,8 +136,10 @@ export class RuleEngine {
       message.ack();
       this.counters.events++;
     } catch (error) {
-      // No number of deliveries makes an unprocessable event processable.
+      // No number of deliveries makes an unprocessable event processable, nor an oversized
+      // invocation (trigger parameters plus payload past the bus's limit) smaller.
       if (error instanceof UnprocessableEventError) await this.deadLetter(message, `unprocessable event: ${messageOf(error)}`);
+      else if (isKindlingError(error) && error.code === 'KND_PAYLOAD_TOO_LARGE') await this.deadLetter(message, `too large to dispatch: ${messageOf(error)}`);
       else await this.retryOrDeadLetter(message, input?.event, error);
     }
   }
