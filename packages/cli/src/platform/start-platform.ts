@@ -71,19 +71,21 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     await (await NamespaceStore.open(store)).ensureNamespace('guest', guestAuth);
 
     const registry = await loadRegistry(options, log);
-    const runtime = await createRuntime(options, log);
-    stack.push(() => runtime.stop());
-
+    const listenUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    const publicUrl = options.publicUrl ?? listenUrl;
+    const runtime = await createRuntime(options, publicUrl, log);
     const invoker = new Invoker({ bus, store, runtime, log: log.child({ role: 'invoker' }) });
     await invoker.start();
-    stack.push(() => invoker.stop());
+    // Together: the invoker would otherwise wait out the actions still running; interrupted
+    // invocations are not acked, so the bus delivers them again on the next start.
+    stack.push(async () => {
+      await Promise.all([invoker.stop(), runtime.stop()]);
+    });
 
     const rules = new RuleEngine({ bus, store, log: log.child({ role: 'rules' }) });
     await rules.start();
     stack.push(() => rules.stop());
 
-    const listenUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
-    const publicUrl = options.publicUrl ?? listenUrl;
     const host = new FeedHost({ store, bus, registry, log: log.child({ role: 'providers' }), publicUrl });
     await host.start();
     stack.push(() => host.stop());
