@@ -56,41 +56,56 @@ export class GitHubHooksApi {
     });
   }
 
-  private request(): { signal: AbortSignal } {
-    return { signal: AbortSignal.any([this.options.signal, AbortSignal.timeout(GITHUB_CALL_TIMEOUT_MS)]) };
+  /**
+   * Runs one call (all pages of a list) with a deadline, aborted as well when the feed stops. The
+   * deadline is a timer of our own, cleared when the call ends: `AbortSignal.timeout` would keep
+   * its timer running after a stopped feed.
+   */
+  private async withDeadline<T>(call: (request: { signal: AbortSignal }) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const feedStopped = () => controller.abort(this.options.signal.reason);
+    if (this.options.signal.aborted) feedStopped();
+    else this.options.signal.addEventListener('abort', feedStopped, { once: true });
+    const timer = setTimeout(() => controller.abort(new Error(`GitHub did not answer within ${GITHUB_CALL_TIMEOUT_MS} ms`)), GITHUB_CALL_TIMEOUT_MS);
+    try {
+      return await call({ signal: controller.signal });
+    } finally {
+      clearTimeout(timer);
+      this.options.signal.removeEventListener('abort', feedStopped);
+    }
   }
 
   async list(): Promise<GitHubHook[]> {
-    return this.octokit.paginate(`GET /${this.path}`, { per_page: 100, request: this.request() });
+    return this.withDeadline((request) => this.octokit.paginate(`GET /${this.path}`, { per_page: 100, request }));
   }
 
   async get(id: number): Promise<GitHubHook | undefined> {
-    return this.unlessMissing(async () => (await this.octokit.request(`GET /${this.path}/{hook_id}`, { hook_id: id, request: this.request() })).data);
+    return this.unlessMissing(async (request) => (await this.octokit.request(`GET /${this.path}/{hook_id}`, { hook_id: id, request })).data);
   }
 
   async create(hook: DesiredHook): Promise<GitHubHook> {
     const body = { name: 'web', active: true, events: hook.events, config: { url: hook.url, content_type: 'json', secret: hook.secret, insecure_ssl: '0' } };
-    return (await this.octokit.request(`POST /${this.path}`, { ...body, request: this.request() })).data;
+    return this.withDeadline(async (request) => (await this.octokit.request(`POST /${this.path}`, { ...body, request })).data);
   }
 
   /** Sets our URL, secret, events and `active`; keeps the hook's TLS setting (a user may have relaxed it). */
   async update(id: number, hook: DesiredHook, insecureSsl: string | number = '0'): Promise<GitHubHook | undefined> {
     const body = { active: true, events: hook.events, config: { url: hook.url, content_type: 'json', secret: hook.secret, insecure_ssl: String(insecureSsl) } };
-    return this.unlessMissing(async () => (await this.octokit.request(`PATCH /${this.path}/{hook_id}`, { hook_id: id, ...body, request: this.request() })).data);
+    return this.unlessMissing(async (request) => (await this.octokit.request(`PATCH /${this.path}/{hook_id}`, { hook_id: id, ...body, request })).data);
   }
 
   /** False when the hook was already gone. */
   async delete(id: number): Promise<boolean> {
-    const deleted = await this.unlessMissing(async () => {
-      await this.octokit.request(`DELETE /${this.path}/{hook_id}`, { hook_id: id, request: this.request() });
+    const deleted = await this.unlessMissing(async (request) => {
+      await this.octokit.request(`DELETE /${this.path}/{hook_id}`, { hook_id: id, request });
       return true;
     });
     return deleted ?? false;
   }
 
-  private async unlessMissing<T>(call: () => Promise<T>): Promise<T | undefined> {
+  private async unlessMissing<T>(call: (request: { signal: AbortSignal }) => Promise<T>): Promise<T | undefined> {
     try {
-      return await call();
+      return await this.withDeadline(call);
     } catch (error) {
       if ((error as { status?: unknown }).status === 404) return undefined;
       throw error;
