@@ -11,6 +11,8 @@
 //   baselines   where the time goes: the same messages to a bare MQTT.js subscriber (broker and
 //               client alone), pipelined JetStream publishes of the same events (bus alone), and
 //               the provider host with a bus that answers at once (everything but the bus).
+//   embedded    the same QoS 1 throughput and latency into the embedded backend (`kindling up`'s
+//               default: in-process bus persisted to a data directory, no fsync).
 //
 // Bounded: each phase stops after MAX_SECONDS. Needs `npm run build`, NATS and /usr/sbin/mosquitto.
 //   node bench/mqtt.bench.js
@@ -24,6 +26,7 @@ import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import { createCloudEvent, encodeJson, FeedHost, FeedRepository, ProviderRegistry, randomId, silentLogger, Subjects } from '../packages/core/dist/index.js';
 import { connectNatsBackend } from '../packages/nats/dist/index.js';
+import { openEmbeddedBackend } from '../packages/embedded/dist/index.js';
 import { mqttProvider } from '../providers/mqtt/dist/index.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -268,6 +271,15 @@ async function main() {
     console.log('baseline: provider host with a bus that stores nothing, QoS 1', JSON.stringify(await throughput(backend, broker, 1, true)));
     for (const qos of [0, 1]) console.log('throughput: mosquitto → durable events', JSON.stringify(await throughput(backend, broker, qos)));
     console.log('latency: mosquitto → durable event, QoS 1', JSON.stringify(await latency(backend, broker)));
+    const dataDir = mkdtempSync(join(tmpdir(), 'kindling-bench-mqtt-embedded-'));
+    const embedded = await openEmbeddedBackend({ dataDir, log });
+    try {
+      console.log('embedded backend (kindling up; data dir, no fsync): mosquitto → durable events', JSON.stringify(await throughput(embedded, broker, 1)));
+      console.log('embedded backend: latency, QoS 1', JSON.stringify(await latency(embedded, broker)));
+    } finally {
+      await embedded.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   } finally {
     if (backend) {
       await backend.destroyScope().catch(() => undefined);

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 export type PayloadFormat = 'json' | 'text' | 'binary';
 
 /** A payload that could be decoded: the JSON value, the text, or the bytes in base64. */
@@ -18,8 +20,6 @@ export interface RejectedPayload {
   payloadBytes: number;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 export function decodePayload(bytes: Uint8Array, format: PayloadFormat, maxPayloadBytes: number): DecodedPayload | RejectedPayload {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buffer.length > maxPayloadBytes) {
@@ -27,12 +27,10 @@ export function decodePayload(bytes: Uint8Array, format: PayloadFormat, maxPaylo
   }
   if (format === 'binary') return { ok: true, payload: buffer.toString('base64') };
   const rejected = (error: string): RejectedPayload => ({ ok: false, error, payloadBase64: buffer.toString('base64'), payloadBytes: buffer.length });
-  let text: string;
-  try {
-    text = strictUtf8.decode(buffer);
-  } catch {
-    return rejected('payload is not valid UTF-8');
-  }
+  if (!isUtf8(buffer)) return rejected('payload is not valid UTF-8');
+  const decoded = buffer.toString('utf8');
+  // A byte order mark says "UTF-8", it is not part of the text.
+  const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
   if (format === 'text') return { ok: true, payload: text };
   try {
     return { ok: true, payload: JSON.parse(text) };

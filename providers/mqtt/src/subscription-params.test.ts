@@ -69,6 +69,7 @@ describe('payload decoding', () => {
     expect(decodePayload(Buffer.from(''), 'json', 100)).toMatchObject({ ok: false, payloadBase64: '', payloadBytes: 0 });
     expect(decodePayload(Buffer.from([0xc3, 0x28]), 'json', 100)).toMatchObject({ ok: false, error: 'payload is not valid UTF-8' });
     expect(decodePayload(Buffer.from('plain'), 'text', 100)).toEqual({ ok: true, payload: 'plain' });
+    expect(decodePayload(Buffer.from('\ufeff{"bom":true}'), 'json', 100)).toEqual({ ok: true, payload: { bom: true } });
     expect(decodePayload(Buffer.from([1, 2]), 'binary', 100)).toEqual({ ok: true, payload: 'AQI=' });
     expect(decodePayload(Buffer.alloc(101), 'binary', 100)).toEqual({ ok: false, error: 'payload of 101 bytes exceeds maxPayloadBytes (100)', payloadBytes: 101 });
   });
