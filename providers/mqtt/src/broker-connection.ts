@@ -78,7 +78,7 @@ export class BrokerConnection {
   private failureStreak = 0;
   private readonly inFlightWork = new Set<Promise<void>>();
   private readonly slotWaiters: Array<() => void> = [];
-  private unclaimed = { count: 0, lastTopic: '', loggedAt: 0 };
+  private unclaimed = { count: 0, loggedAt: 0 };
 
   constructor(options: BrokerConnectionOptions) {
     this.settings = options.settings;
@@ -134,7 +134,7 @@ export class BrokerConnection {
     await settled;
   }
 
-  /** True once the broker refused us for good: a feed joining now is refused the same way. */
+  /** Set once the broker refused us for good: a feed joining now is refused the same way. */
   get refused(): FeedError | undefined {
     return this.refusal;
   }
@@ -415,14 +415,13 @@ export class BrokerConnection {
 
   private noteUnclaimed(topic: string): void {
     this.unclaimed.count++;
-    this.unclaimed.lastTopic = topic;
     const now = Date.now();
     if (now - this.unclaimed.loggedAt < 10_000) return;
     this.log.warn(
       { messages: this.unclaimed.count, topic },
       'messages matched no running feed (one deleted or paused); acknowledged and dropped',
     );
-    this.unclaimed = { count: 0, lastTopic: '', loggedAt: now };
+    this.unclaimed = { count: 0, loggedAt: now };
   }
 }
 
