@@ -4,10 +4,14 @@
 // - cold: the first run of a new action with no prewarm (create + start + listen + init + run);
 // - prewarmed: the first run of a new action taken by a prewarmed container (init + run);
 // - warm: one trivial action run WARM_RUNS times in a row on its warm container, p50/p99/max;
-// - throughput: CALLERS callers in a loop on as many warm containers of one action.
+// - throughput: CALLERS callers in a loop on as many warm containers of one action;
+// - for scale, the engine alone: create, start and wait for a container running `node -e 0`.
 // Each cold or prewarmed sample is a new revision of the action. Bounded: at most the counts
 // below and MAX_SECONDS per phase; every container is removed at the end (its own instance
 // label, so an interrupted run is cleaned up by the next). Needs `npm run build` and an engine.
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { defaultLimits, randomActivationId } from '../packages/core/dist/index.js';
 import { createDockerRuntime, dockerAvailable, ensureLocalNodeRuntimeImage } from '../packages/runtime-docker/dist/index.js';
@@ -111,6 +115,26 @@ async function firstRuns(label, prewarm) {
   });
 }
 
+/** For scale: what the engine alone takes to create, start and run `node -e 0` to its end, then remove it. */
+async function engineFloor() {
+  const samples = [];
+  const deadline = performance.now() + MAX_SECONDS * 1000;
+  for (let i = 0; i < FIRST_RUN_SAMPLES && performance.now() < deadline; i++) {
+    const started = performance.now();
+    const container = await docker.createContainer({
+      Image: nodeImage,
+      Entrypoint: ['/usr/bin/node', '-e', '0'],
+      Labels: { 'dev.kindling.runner': INSTANCE },
+      HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'none', Config: {} } },
+    });
+    await container.start();
+    await container.wait();
+    samples.push(performance.now() - started);
+    await container.remove({ force: true });
+  }
+  console.log(`engine floor (create + start + node -e 0):   ${summary(samples)}`);
+}
+
 /** The replacement prewarm starts in the background: measure the next first run only once it is up. */
 async function waitForPrewarm(runtime) {
   const deadline = performance.now() + 20_000;
@@ -130,3 +154,6 @@ await warm();
 await throughput();
 await firstRuns('prewarmed first run (init + run):             ', true);
 await firstRuns('cold start (create + start + init + run):     ', false);
+await engineFloor();
+// The runtime's socket directories went with their containers; their (empty) root goes too.
+await rm(join(tmpdir(), 'kindling-docker', INSTANCE), { recursive: true, force: true });

@@ -124,7 +124,8 @@ export class DockerContainerFactory implements ContainerFactory {
   async create(spec: ContainerSpec): Promise<Container> {
     const name = `kindling-${this.instance}-${this.session}-${++this.created}`;
     const socketDir = join(this.socketRoot, `${this.session}-${this.created}`);
-    await mkdir(socketDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.socketRoot, { recursive: true });
+    await mkdir(socketDir, { mode: 0o700 });
     const [uid, gid] = this.settings.user.split(':').map(Number) as [number, number];
     // The container's user creates the socket there; the runner, as root or as that user, connects to it.
     if (process.getuid?.() === 0) await chown(socketDir, uid, gid);

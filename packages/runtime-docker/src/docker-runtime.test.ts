@@ -164,7 +164,7 @@ describeDocker('Docker runtime', () => {
     expect(runtime.stats()).toMatchObject({ queued: 0 });
     expect(runtime.stats().memoryUsedMb).toBeLessThanOrEqual(256);
     await eventually(async () => (await containersOf(docker, instance)).length <= 2);
-  });
+  }, 60_000);
 
   it('removes the containers and socket directories a killed invoker left, and no one else’s', async () => {
     const instance = testInstance('restart');
@@ -183,7 +183,7 @@ describeDocker('Docker runtime', () => {
     expect(readdirSync(socketRoot)).toEqual([]);
     expect((await inspectOrNull(docker, neighbour.stats().containers[0]!.id!))?.State.Running).toBe(true);
     expect((await run(restarted, nodeAction('after', 'function main() { return { ok: 1 }; }'))).response.statusCode).toBe(0);
-  });
+  }, 60_000);
 });
 
 /**
