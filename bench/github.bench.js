@@ -5,8 +5,8 @@
 // The client runs in a process of its own (as GitHub would be), on a kept-alive connection pool,
 // so that the CPU this process uses per delivery is the platform's alone.
 //
-//   latency      one delivery at a time: p50/p99 for 25 KB and 1 MB payloads (push events padded
-//                with commits; 1 MB = 1,000,000 bytes, which still fits one bus message).
+//   latency      one delivery at a time: p50/p99 for 25 KB and 1 MB payloads (a real push payload
+//                with more commits; 1 MB = 1,000,000 bytes, which still fits one bus message).
 //   throughput   25 KB deliveries, CONCURRENCY in flight, for up to SECONDS: deliveries/s.
 //
 // Backends: NATS JetStream (file storage, a scope of its own, deleted at the end) and the embedded
@@ -15,6 +15,8 @@
 //   node bench/github.bench.js
 //   GITHUB_BENCH_CONCURRENCY=64 GITHUB_BENCH_SECONDS=10 node bench/github.bench.js
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { FeedHost, ProviderRegistry, silentLogger } from '../packages/core/dist/index.js';
 import { createApi, NamespaceStore } from '../packages/api/dist/index.js';
 import { openEmbeddedBackend } from '../packages/embedded/dist/index.js';
@@ -32,14 +34,19 @@ const LARGE = 1_000_000;
 const KEY = '23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP';
 const log = silentLogger();
 
-/** A push payload of exactly `bytes` bytes of JSON: commits until it is nearly there, then padding. */
+/**
+ * A real push payload (from @octokit/webhooks-examples) grown to `bytes` bytes of JSON with more
+ * commits like its own, the way a push of many commits grows.
+ */
 function pushPayload(bytes) {
-  const payload = { ref: 'refs/heads/main', before: '0'.repeat(40), after: 'f'.repeat(40), repository: { id: 1, full_name: 'octo/hello', private: false }, sender: { login: 'octocat' }, commits: [], pad: '' };
-  const commit = (i) => ({ id: i.toString(16).padStart(40, '0'), message: 'Update the README with a longer explanation of the change', author: { name: 'Octo Cat', email: 'octocat@example.com' }, added: [], removed: [], modified: ['README.md'] });
-  const commitBytes = JSON.stringify(commit(0)).length + 1;
-  const count = Math.max(0, Math.floor((bytes - JSON.stringify(payload).length - 200) / commitBytes));
-  payload.commits = Array.from({ length: count }, (_, i) => commit(i));
-  payload.pad = 'x'.repeat(bytes - JSON.stringify(payload).length);
+  const definitions = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('@octokit/webhooks-examples'), 'utf8'));
+  const example = definitions.find((d) => d.name === 'push').examples.find((e) => e.commits.length > 0);
+  const [commit] = example.commits;
+  const commitBytes = JSON.stringify(commit).length + 1;
+  const count = Math.max(1, Math.floor((bytes - JSON.stringify(example).length) / commitBytes));
+  const payload = { ...example, commits: Array.from({ length: count }, (_, i) => ({ ...commit, id: i.toString(16).padStart(40, '0') })) };
+  const missing = bytes - JSON.stringify(payload).length;
+  if (missing > 0) payload.commits[0] = { ...payload.commits[0], message: payload.commits[0].message + ' '.repeat(missing) };
   return JSON.stringify(payload);
 }
 
