@@ -47,6 +47,8 @@ function testProvider(calls: Calls) {
         secrets: ['password'],
         async start(feed, ctx) {
           calls.starts.push(`${feed.id}@${feed.generation}`);
+          // Providers do log what they hold; the host must keep declared secrets out of the lines.
+          ctx.log.info({ params: feed.params }, `connecting with ${feed.params.password ?? 'no password'}`);
           const previousStarts = calls.starts.filter((s) => s.startsWith(`${feed.id}@`)).length;
           if (previousStarts <= feed.params.failTimes) {
             throw new FeedError(`source refused us (password ${feed.params.password ?? 'none'})`, { retryable: !feed.params.fatal });
@@ -199,6 +201,7 @@ describe('FeedHost', () => {
     expect(failing?.reason).not.toContain('s3cr3t-value');
     await until(async () => (await statusOf(feed.id))?.status === 'active', 'recovered');
     expect(calls.starts).toHaveLength(2);
+    expect(logLines.join('')).toContain('connecting with [redacted]');
     expect(logLines.join('')).not.toContain('s3cr3t-value');
   });
 

@@ -52,3 +52,40 @@ export function scrubSecrets(text: string, secrets: Iterable<string>): string {
   }
   return out;
 }
+
+const LOG_METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/**
+ * A logger that replaces every occurrence of the given secret values, wherever they appear in a
+ * log line (a driver's error message quoting a connection string, a provider logging its params).
+ * Key-based redaction cannot catch those; this catches them by value.
+ */
+export function scrubbingLogger(log: Logger, secrets: readonly string[]): Logger {
+  const values = secrets.filter((s) => s && s.length >= 4);
+  if (values.length === 0) return log;
+  const scrub = (value: unknown): unknown => {
+    if (typeof value === 'string') return scrubSecrets(value, values);
+    if (value instanceof Error) return scrubSecrets(value.stack ?? value.message, values);
+    if (value && typeof value === 'object') {
+      try {
+        return JSON.parse(scrubSecrets(JSON.stringify(value), values));
+      } catch {
+        return '[unserialisable]';
+      }
+    }
+    return value;
+  };
+  return new Proxy(log, {
+    get(target, property, receiver) {
+      if (property === 'child') {
+        return (bindings: Record<string, unknown>, options?: object) =>
+          scrubbingLogger(target.child(scrub(bindings) as Record<string, unknown>, options), values);
+      }
+      if ((LOG_METHODS as readonly (string | symbol)[]).includes(property)) {
+        const method = Reflect.get(target, property, receiver) as (...args: unknown[]) => void;
+        return (...args: unknown[]) => method.apply(target, args.map(scrub));
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}

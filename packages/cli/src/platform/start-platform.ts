@@ -17,6 +17,7 @@ import { builtInProviders } from './built-in-providers.js';
 import { openBackend } from './open-backend.js';
 import { resolveGuestAuth } from './guest-auth.js';
 import { createRuntime } from './create-runtime.js';
+import { containStrayErrors } from './contain-stray-errors.js';
 
 export interface PlatformOptions {
   port: number;
@@ -63,6 +64,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     stack.length = 0;
   };
   try {
+    const release = containStrayErrors(log);
+    stack.push(async () => release());
     const backend = await openBackend(options);
     stack.push(() => backend.close());
     const { bus, store } = backend;

@@ -4,7 +4,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { createCloudEvent } from '../cloudevent.js';
 import { KindlingError, messageOf } from '../errors.js';
 import { randomId } from '../ids.js';
-import { scrubSecrets, type Logger } from '../logger.js';
+import { scrubbingLogger, scrubSecrets, type Logger } from '../logger.js';
 import type { FeedRecord, FeedStatusName, FeedStatusRecord } from '../model/feed.js';
 import type { KeyValueStore } from '../store.js';
 import { Subjects } from '../subjects.js';
@@ -365,8 +365,10 @@ export class FeedHost {
     return `${this.options.publicUrl.replace(/\/$/, '')}/hooks/${record.provider}/${record.id}`;
   }
 
+  /** The feed's logger: bound to the feed, with its declared secrets scrubbed by value. */
   private feedLog(record: FeedRecord): Logger {
-    return this.log.child({ feedId: record.id, provider: record.provider, kind: record.kind, trigger: record.trigger });
+    const secrets = this.options.registry.secretValues(record.provider, record.kind, record.params);
+    return scrubbingLogger(this.log.child({ feedId: record.id, provider: record.provider, kind: record.kind, trigger: record.trigger }), secrets);
   }
 
   private poolFor(provider: string): SharedResourcePool {
