@@ -7,13 +7,17 @@
 //          scope of @kindling/nats), the cursor in memory: the scheduler plus the real bus.
 // Reported: lateness (fire call − scheduled time; for nats also ack − scheduled), skipped fires
 // (a feed whose consecutive fires are more than one interval apart, or that is behind at the
-// end; must be 0), fires/s, start time, RSS and heap. Each run is its own process, bounded in time.
+// end; must be 0), fires/s, CPU per fire, start time, RSS and heap, and — to tell the scheduler's
+// lateness from the machine's — the event loop's own delay p99 and the load average. Each run is
+// its own process, bounded in time.
 //
 //   node bench/alarms.bench.js                 # sink 10k and 100k, nats 10k (skipped if NATS is down)
 //   node bench/alarms.bench.js nats 100000     # one run
 //   ALARMS_BENCH_SECONDS=30 node bench/alarms.bench.js
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createCloudEvent, encodeJson, randomId, silentLogger, Subjects, systemClock } from '@kindling/core';
 import { alarmsProvider } from '@kindling/alarms';
@@ -129,12 +133,17 @@ async function run(sinkName, feeds) {
   measuring = true;
   const measureStart = Date.now();
   const cpuStart = process.cpuUsage();
+  const loadAtStart = loadavg()[0];
+  // How late the event loop itself runs (GC, CPU stolen by other processes): the floor under lateness.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
   await new Promise((resolve) => setTimeout(resolve, MEASURE_S * 1000));
   measuring = false;
   const measureEnd = Date.now();
   const cpu = process.cpuUsage(cpuStart);
+  loopDelay.disable();
   clearInterval(sampler);
 
   // Behind at the end: a feed whose due slot (more than 1 s before the end) has not fired yet.
@@ -173,6 +182,9 @@ async function run(sinkName, feeds) {
     lateP50: percentile(late, 50),
     lateP99: percentile(late, 99),
     lateMax: late[late.length - 1],
+    loopDelayP99: Math.round(loopDelay.percentile(99) / 1e6),
+    loopDelayMax: Math.round(loopDelay.max / 1e6),
+    load: Math.round(loadAtStart * 10) / 10,
     ackP50: acked ? percentile(acked, 50) : undefined,
     ackP99: acked ? percentile(acked, 99) : undefined,
     rssMb: mb(loaded.rss),
@@ -228,6 +240,8 @@ async function main() {
       'late p50 (ms)': r.lateP50,
       'late p99 (ms)': r.lateP99,
       'late max (ms)': r.lateMax,
+      'loop delay p99/max (ms)': `${r.loopDelayP99}/${r.loopDelayMax}`,
+      'load avg': r.load,
       'ack p50/p99 (ms)': r.ackP50 === undefined ? '' : `${r.ackP50}/${r.ackP99}`,
       'RSS (MB)': `${r.rssMb} (peak ${r.peakRssMb})`,
       'heap (MB)': r.heapMb,
