@@ -7,7 +7,7 @@ import { createDockerRuntime, dockerAvailable, prepareNodeRuntimeImage } from '@
 import type { PlatformOptions } from './start-platform.js';
 
 /** The runtime actions run on: local Node.js processes, or Docker containers. */
-export async function createRuntime(options: PlatformOptions, log: Logger): Promise<ActionRuntime> {
+export async function createRuntime(options: PlatformOptions, apiHost: string, log: Logger): Promise<ActionRuntime> {
   const runnerLog = log.child({ role: 'runner' });
   if (options.runtime === 'docker') {
     if (!(await dockerAvailable())) {
@@ -25,7 +25,7 @@ export async function createRuntime(options: PlatformOptions, log: Logger): Prom
   }
   const workDir = join(options.dataDir, 'runner');
   await mkdir(workDir, { recursive: true });
-  const runtime = new ProcessRuntime({ log: runnerLog, workDir, prewarm: [{ kind: 'nodejs:20', memoryMb: 256, count: 1 }] });
+  const runtime = new ProcessRuntime({ log: runnerLog, workDir, apiHost, prewarm: [{ kind: 'nodejs:20', memoryMb: 256, count: 1 }] });
   await runtime.start();
   return runtime;
 }
