@@ -17,7 +17,10 @@ export class PlatformFixture {
   private dataDir!: string;
   private readonly scope = `e2e-${randomId(4)}`;
 
-  constructor(readonly backend: BackendKind) {}
+  constructor(
+    readonly backend: BackendKind,
+    private readonly runtime: 'process' | 'docker' = 'process',
+  ) {}
 
   async start(): Promise<RunningPlatform> {
     this.dataDir ??= await mkdtemp(join(tmpdir(), 'kindling-e2e-'));
@@ -46,7 +49,7 @@ export class PlatformFixture {
       port: 0,
       host: '127.0.0.1',
       dataDir: this.dataDir,
-      runtime: 'process',
+      runtime: this.runtime,
       providers: [],
       mqtt: false,
       log: createLogger({ level: process.env.KINDLING_LOG_LEVEL ?? 'warn', name: `e2e-${this.backend}` }),

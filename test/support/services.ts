@@ -20,10 +20,14 @@ export async function serviceAvailable(host: string, port: number, timeoutMs = 1
 
 /** `describe` when the service answers, else a loud skip (or a failure under CI=true). */
 export async function describeWithService(service: string, host: string, port: number): Promise<typeof describe> {
-  if (await serviceAvailable(host, port)) return describe;
-  const message = `${service} is not reachable at ${host}:${port}`;
-  if (process.env.CI === 'true') throw new Error(`${message}; CI must run these tests (see .ci/run)`);
-  console.warn(`\n\n*** SKIPPING ${service} integration tests: ${message} ***\n`);
+  return describeIf(await serviceAvailable(host, port), service, `${service} is not reachable at ${host}:${port}`);
+}
+
+/** `describe` when `available`, else a loud skip (or a failure under CI=true) saying why. */
+export function describeIf(available: boolean, service: string, whyNot: string): typeof describe {
+  if (available) return describe;
+  if (process.env.CI === 'true') throw new Error(`${whyNot}; CI must run these tests (see .ci/run)`);
+  console.warn(`\n\n*** SKIPPING ${service} integration tests: ${whyNot} ***\n`);
   return describe.skip as unknown as typeof describe;
 }
 
