@@ -74,6 +74,7 @@ function contextFor(ctx: FeedContext, instance: InstanceRecord, owner: string, o
     fail: (error) => tracker.outside(() => ctx.fail(error)),
     degraded: (reason) => tracker.outside(() => ctx.degraded(reason)),
     healthy: () => tracker.outside(() => ctx.healthy()),
+    complete: (reason, options) => tracker.outside(() => ctx.complete(reason, options)),
   };
 }
 

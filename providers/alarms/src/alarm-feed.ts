@@ -108,7 +108,6 @@ export class AlarmFeed implements FeedHandle {
     if (doneReason !== undefined) {
       alarm.halt();
       await alarm.recordDone(doneReason);
-      throw new FeedError(`the alarm is done: ${doneReason}`, { retryable: false });
     }
     return alarm;
   }
@@ -155,7 +154,6 @@ export class AlarmFeed implements FeedHandle {
     if (doneReason !== undefined) {
       this.halt();
       await this.recordDone(doneReason);
-      this.ctx.fail(new FeedError(`the alarm is done: ${doneReason}`, { retryable: false }));
     }
   }
 
@@ -194,5 +192,7 @@ export class AlarmFeed implements FeedHandle {
       this.ctx.log.warn({ err: messageOf(error) }, 'recording that the alarm is done failed');
     }
     this.ctx.log.info({ reason }, 'alarm done');
+    const { deleteAfterFire } = this.plan;
+    this.ctx.complete(`the alarm is done: ${reason}`, deleteAfterFire ? { deleteTrigger: deleteAfterFire } : {});
   }
 }

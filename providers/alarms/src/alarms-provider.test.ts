@@ -179,15 +179,16 @@ describe('alarms provider: stop and restart', () => {
     await host.start(feed);
     await host.clock.advance(5 * SECOND);
     expect(host.bus.events).toHaveLength(3);
-    expect(host.failures).toHaveLength(1);
-    const failure = host.failures[0]?.error as FeedError;
-    expect(failure).toBeInstanceOf(FeedError);
-    expect(failure.retryable).toBe(false);
-    expect(failure.message).toContain('maxTriggers (3) reached');
+    expect(host.failures).toEqual([]);
+    expect(host.completions).toHaveLength(1);
+    expect(host.completions[0]).toMatchObject({ feedId: 'f1', options: {} });
+    expect(host.completions[0]?.reason).toContain('maxTriggers (3) reached');
     expect(host.isRunning('f1')).toBe(false);
     expect(host.cursorOf<AlarmCursor>('f1')?.done?.reason).toContain('maxTriggers (3) reached');
     // Started again (a host that lost the status): done at once, nothing fired.
-    await expect(host.start(feed)).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('done') });
+    await host.start(feed);
+    expect(host.completions).toHaveLength(2);
+    expect(host.completions[1]?.reason).toContain('done');
     expect(host.bus.events).toHaveLength(3);
   });
 
@@ -254,16 +255,18 @@ describe('alarms provider: once', () => {
     await host.clock.advance(60 * SECOND);
     expect(host.bus.events).toHaveLength(1);
     expect(host.bus.events[0]).toMatchObject({ time: isoOf(T0 + 5000), data: { x: 1 }, id: alarmEventId('o1', T0 + 5000) });
-    expect(host.failures.map((f) => (f.error as Error).message)).toEqual([`the alarm is done: it fired once, at ${isoOf(T0 + 5000)}`]);
+    expect(host.completions).toEqual([
+      { feedId: 'o1', reason: `the alarm is done: it fired once, at ${isoOf(T0 + 5000)}`, options: { deleteTrigger: true } },
+    ]);
     expect(host.cursorOf<AlarmCursor>('o1')?.done).toMatchObject({ deleteAfterFire: true });
   });
 
   it('fires late when the host was down at its date, or not at all under catchUp none', async () => {
     const host = hostAt(T0 + 60_000);
     await host.start({ id: 'late', kind: 'once', params: { date: T0 + 5000 } });
-    await expect(host.start({ id: 'skip', kind: 'once', params: { date: T0 + 5000, catchUp: 'none' } })).rejects.toThrow(
-      "its date passed while the feed was not running, and catchUp is 'none'",
-    );
+    await host.start({ id: 'skip', kind: 'once', params: { date: T0 + 5000, catchUp: 'none' } });
+    expect(host.completions.map((c) => c.feedId)).toEqual(['skip']);
+    expect(host.completions[0]?.reason).toContain("its date passed while the feed was not running, and catchUp is 'none'");
     await host.clock.advance(SECOND);
     expect(host.bus.events.map((e) => e.id)).toEqual([alarmEventId('late', T0 + 5000)]);
   });
@@ -275,6 +278,6 @@ describe('alarms provider: stopDate', () => {
     await host.start(everySecond('f1', { stopDate: T0 + 3000 }));
     await host.clock.advance(10 * SECOND);
     expect(host.bus.times()).toEqual([isoOf(T0 + 1000), isoOf(T0 + 2000), isoOf(T0 + 3000)]);
-    expect((host.failures[0]?.error as Error).message).toContain('no fire time is left before stopDate');
+    expect(host.completions[0]?.reason).toContain('no fire time is left before stopDate');
   });
 });

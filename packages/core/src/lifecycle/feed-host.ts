@@ -11,7 +11,9 @@ import { Subjects } from '../subjects.js';
 import { backoffDelay, type BackoffOptions } from '../sdk/backoff.js';
 import { FeedError, FeedStoppedError } from '../sdk/feed-error.js';
 import type { ProviderRegistry } from '../sdk/provider-registry.js';
+import { EntityStore } from '../entities/entity-store.js';
 import type {
+  CompleteOptions,
   CursorStore,
   FeedContext,
   FeedHandle,
@@ -337,6 +339,34 @@ export class FeedHost {
     await feed.stopping;
   }
 
+  private async completeFeed(record: FeedRecord, reason: string, options: CompleteOptions): Promise<void> {
+    await this.stopFeed(record.id);
+    this.log.info({ feedId: record.id, reason, deleteTrigger: options.deleteTrigger ?? false }, 'feed completed');
+    if (!options.deleteTrigger) {
+      await this.writeStatus(record, 'disabled', { failures: 0, reason: `completed: ${reason}` });
+      return;
+    }
+    const entities = await EntityStore.open(this.options.store);
+    if (options.deleteTrigger === 'rules') {
+      const rules = await entities.list('rules', record.namespace);
+      await Promise.all(
+        rules
+          .filter((rule) => rule.trigger.path === record.namespace && rule.trigger.name === record.trigger)
+          .map((rule) => entities.delete('rules', rule.namespace, rule.name)),
+      );
+    }
+    const trigger = await entities.get('triggers', record.namespace, record.trigger);
+    if (trigger?.value.feedId === record.id) {
+      await entities.delete('triggers', record.namespace, record.trigger, { previousRevision: trigger.revision }).catch(() => undefined);
+    }
+    await this.repo.feeds.update(record.id, (current) => ({
+      ...(current ?? record),
+      desired: 'deleted',
+      generation: (current ?? record).generation + 1,
+      updatedAt: this.clock.now(),
+    }));
+  }
+
   private async deleteFeed(record: FeedRecord): Promise<void> {
     await this.stopFeed(record.id);
     const kind = this.kindOf(record);
@@ -433,6 +463,10 @@ export class FeedHost {
         feed.degradedReason = scrubSecrets(reason, secrets);
         const scrubbed = feed.degradedReason;
         this.chainStatusWrite(feed, () => this.writeStatus(record, 'failing', { reason: scrubbed }));
+      },
+      complete: (reason, options) => {
+        if (!current()) return;
+        this.enqueue(record.id, () => this.completeFeed(record, reason, options ?? {}));
       },
       healthy: () => {
         if (!current()) return;

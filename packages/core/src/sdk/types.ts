@@ -118,6 +118,17 @@ export interface FeedContext {
    */
   degraded(reason: string): void;
   healthy(): void;
+  /**
+   * The feed has nothing more to do (a one-off alarm fired, a `maxTriggers` was reached). The
+   * host stops it and marks it `disabled` with the reason; with `deleteTrigger`, it deletes the
+   * trigger and the feed instead (`'rules'`: the trigger's rules too), as OpenWhisk's
+   * `deleteAfterFire` does.
+   */
+  complete(reason: string, options?: CompleteOptions): void;
+}
+
+export interface CompleteOptions {
+  deleteTrigger?: boolean | 'rules';
 }
 
 export interface HookRequest {

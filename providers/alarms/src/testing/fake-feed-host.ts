@@ -1,4 +1,5 @@
 import {
+  type CompleteOptions,
   createCloudEvent,
   FeedStoppedError,
   silentLogger,
@@ -44,6 +45,7 @@ interface Running {
  */
 export class FakeFeedHost {
   readonly failures: Array<{ feedId: string; error: unknown }> = [];
+  readonly completions: Array<{ feedId: string; reason: string; options: CompleteOptions }> = [];
   private readonly running = new Map<string, Running>();
   private readonly resources = new Map<string, { value: Promise<unknown>; users: Set<string>; dispose: (r: unknown) => Promise<void> }>();
 
@@ -139,6 +141,11 @@ export class FakeFeedHost {
       },
       degraded: () => undefined,
       healthy: () => undefined,
+      complete: (reason, options = {}) => {
+        if (abort.signal.aborted) return;
+        this.completions.push({ feedId, reason, options });
+        void this.stop(feedId);
+      },
     };
   }
 }
