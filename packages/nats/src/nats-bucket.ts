@@ -9,21 +9,36 @@ import {
   type KvWatchOptions,
   type Logger,
 } from '@kindling/core';
-import type { KV } from 'nats';
+import { headers as natsHeaders, type KV } from 'nats';
+import type { JetStreamPublisher } from './jet-stream-publisher.js';
 import { isWrongLastSequence, unavailable } from './nats-errors.js';
+
+const KV_OPERATION_HEADER = 'KV-Operation';
+const EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER = 'Nats-Expected-Last-Subject-Sequence';
+const EMPTY = new Uint8Array(0);
 
 /**
  * A key-value bucket on a JetStream KV bucket (history 1). Revisions are the bucket stream's
- * sequence numbers; compare-and-set is the server's "expected last subject sequence".
+ * sequence numbers; compare-and-set is the server's "expected last subject sequence". Reads and
+ * watches go through nats.js's KV; writes are JetStream publishes through the connection's
+ * `JetStreamPublisher`, with the headers nats.js's KV sets.
  */
 export class NatsBucket implements KvBucket {
   private readonly watches = new Set<KvWatch>();
 
+  /** Writes go to `$KV.<bucket>.<key>`, as JetStream KV lays a bucket out. */
+  private readonly subjectPrefix: string;
+
+  /** `streamBucket` is the bucket's name on the server (scoped); `name` the caller's. */
   constructor(
     readonly name: string,
+    streamBucket: string,
     private readonly kv: KV,
+    private readonly publisher: JetStreamPublisher,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.subjectPrefix = `$KV.${streamBucket}.`;
+  }
 
   async get(key: string): Promise<KvEntry | null> {
     assertKey(key);
@@ -35,10 +50,9 @@ export class NatsBucket implements KvBucket {
     assertKey(key);
     const previous = options.previousRevision;
     try {
-      if (previous === undefined) return await this.kv.put(key, value);
-      // create() also succeeds over a deleted key's tombstone, as "must not exist" means.
-      if (previous === 0) return await this.kv.create(key, value);
-      return await this.kv.update(key, value, previous);
+      if (previous === undefined) return (await this.publisher.publish(this.subjectPrefix + key, value)).seq;
+      if (previous === 0) return await this.create(key, value);
+      return await this.write(key, value, previous);
     } catch (error) {
       if (isWrongLastSequence(error)) throw this.conflict(key, previous ?? 0);
       throw unavailable('KND_STORE_UNAVAILABLE', `put ${this.name}/${key}`, error);
@@ -53,8 +67,12 @@ export class NatsBucket implements KvBucket {
       if (await this.get(key)) throw this.conflict(key, 0);
       return;
     }
+    // A delete is a tombstone: an empty message marked as such, as nats.js's kv.delete writes it.
+    const headers = natsHeaders();
+    headers.set(KV_OPERATION_HEADER, 'DEL');
+    if (previous !== undefined) headers.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(previous));
     try {
-      await this.kv.delete(key, previous === undefined ? undefined : { previousSeq: previous });
+      await this.publisher.publish(this.subjectPrefix + key, EMPTY, headers);
     } catch (error) {
       if (isWrongLastSequence(error)) throw this.conflict(key, previous ?? 0);
       throw unavailable('KND_STORE_UNAVAILABLE', `delete ${this.name}/${key}`, error);
@@ -118,6 +136,29 @@ export class NatsBucket implements KvBucket {
   /** Ends the watches still open. */
   close(): void {
     for (const watch of this.watches) watch.stop();
+  }
+
+  /**
+   * "Must not exist": the key's last sequence must be 0; over a deleted key's tombstone it is
+   * the tombstone's, so on "wrong last sequence" a tombstone is overwritten at its revision
+   * (what nats.js's kv.create does).
+   */
+  private async create(key: string, value: Uint8Array): Promise<number> {
+    try {
+      return await this.write(key, value, 0);
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+      const entry = await this.kv.get(key);
+      if (entry && entry.operation !== 'PUT') return this.write(key, value, entry.revision);
+      throw error;
+    }
+  }
+
+  /** A put that the server refuses unless the key's last revision is `previous`. */
+  private async write(key: string, value: Uint8Array, previous: number): Promise<number> {
+    const headers = natsHeaders();
+    headers.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(previous));
+    return (await this.publisher.publish(this.subjectPrefix + key, value, headers)).seq;
   }
 
   private conflict(key: string, expected: number): KindlingError {

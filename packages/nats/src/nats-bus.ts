@@ -17,11 +17,15 @@ import {
   type PublishAck,
   type PublishOptions,
 } from '@kindling/core';
-import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type NatsConnection, type Subscription } from 'nats';
+import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import { ensureConsumer } from './ensure-consumer.js';
+import type { JetStreamPublisher } from './jet-stream-publisher.js';
 import { unavailable } from './nats-errors.js';
 import type { NatsScope } from './nats-scope.js';
 import { NatsSubscriber } from './nats-subscriber.js';
+
+/** JetStream de-duplicates messages with the same id within the stream's duplicate window. */
+const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 const consumeOptionsSchema = z.strictObject({
   durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and - only'),
@@ -32,7 +36,8 @@ const consumeOptionsSchema = z.strictObject({
 
 /**
  * The event bus on NATS JetStream. Publishes are not serialised: each is a request whose ack is
- * awaited on its own, so concurrent callers keep many in flight on the one connection.
+ * awaited on its own (through the connection's `JetStreamPublisher`), so concurrent callers keep
+ * many in flight on the one connection.
  */
 export class NatsBus implements EventBus {
   private readonly subscribers = new Set<NatsSubscriber>();
@@ -43,6 +48,7 @@ export class NatsBus implements EventBus {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly publisher: JetStreamPublisher,
     private readonly scope: NatsScope,
     private readonly log: Logger,
   ) {}
@@ -53,16 +59,14 @@ export class NatsBus implements EventBus {
     if (!Object.values(Streams).some((stream) => stream.subjects.some((filter) => subjectMatches(filter, subject)))) {
       throw new KindlingError('KND_VALIDATION', `'subject' ${subject} belongs to no stream (${allStreamSubjects()}).`, { field: 'subject' });
     }
-    let headers: ReturnType<typeof natsHeaders> | undefined;
-    if (options.headers && Object.keys(options.headers).length > 0) {
+    let headers: MsgHdrs | undefined;
+    if (options.msgId !== undefined || (options.headers && Object.keys(options.headers).length > 0)) {
       headers = natsHeaders();
-      for (const [key, value] of Object.entries(options.headers)) headers.set(key, value);
+      if (options.headers) for (const key in options.headers) headers.set(key, options.headers[key]!);
+      if (options.msgId !== undefined) headers.set(MSG_ID_HEADER, options.msgId);
     }
     try {
-      const ack = await this.js.publish(this.scope.subject(subject), data, {
-        ...(options.msgId === undefined ? {} : { msgID: options.msgId }),
-        ...(headers ? { headers } : {}),
-      });
+      const ack = await this.publisher.publish(this.scope.subject(subject), data, headers);
       return { stream: this.scope.unscopedName(ack.stream), seq: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
       throw unavailable('KND_BUS_UNAVAILABLE', `publish to ${subject}`, error);

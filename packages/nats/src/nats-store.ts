@@ -2,6 +2,7 @@ import { assertBucketName, type KeyValueStore, type KvBucket, type Logger } from
 import { StorageType, type JetStreamClient } from 'nats';
 import { unavailable } from './nats-errors.js';
 import { NatsBucket } from './nats-bucket.js';
+import type { JetStreamPublisher } from './jet-stream-publisher.js';
 import type { NatsScope } from './nats-scope.js';
 
 /** The key-value store on JetStream KV: one KV bucket (file storage, history 1) per bucket. */
@@ -10,6 +11,7 @@ export class NatsStore implements KeyValueStore {
 
   constructor(
     private readonly js: JetStreamClient,
+    private readonly publisher: JetStreamPublisher,
     private readonly scope: NatsScope,
     private readonly log: Logger,
   ) {}
@@ -20,7 +22,7 @@ export class NatsStore implements KeyValueStore {
     if (!bucket) {
       bucket = this.js.views
         .kv(this.scope.name(name), { history: 1, storage: StorageType.File })
-        .then((kv) => new NatsBucket(name, kv, this.log))
+        .then((kv) => new NatsBucket(name, this.scope.name(name), kv, this.publisher, this.log))
         .catch((error) => {
           this.buckets.delete(name);
           throw unavailable('KND_STORE_UNAVAILABLE', `opening bucket ${name}`, error);
