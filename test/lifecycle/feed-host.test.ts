@@ -1,24 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import {
-  type CloudEvent,
-  createLogger,
-  decodeJson,
-  defineProvider,
-  FeedError,
-  FeedHost,
-  type FeedRecord,
-  FeedRepository,
-  type FeedStatusRecord,
-  ProviderRegistry,
-  randomId,
-  SDK_VERSION,
-  Subjects,
-  z,
-  type EventBus,
-  type KeyValueStore,
-} from '@kindling/core';
-import { openEmbeddedBackend } from '@kindling/embedded';
-import { Writable } from 'node:stream';
+import { defineProvider, FeedError, type FeedRecord, type FeedRepository, SDK_VERSION, z } from '@kindling/core';
+import { eventually, openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
 
 /**
  * The feed lifecycle as a provider host runs it, against the embedded backend: reconcile on
@@ -77,95 +59,37 @@ function testProvider(calls: Calls) {
   });
 }
 
-async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('FeedHost', () => {
-  let backend: { bus: EventBus; store: KeyValueStore; close(): Promise<void> };
+  let harness: FeedHarness;
   let repo: FeedRepository;
   let calls: Calls;
-  let registry: ProviderRegistry;
-  let hosts: FeedHost[];
   let logLines: string[];
 
-  const newHost = async (hostId: string, leaseTtlMs = 15_000) => {
-    const destination = new Writable({
-      write(chunk, _encoding, callback) {
-        logLines.push(String(chunk));
-        callback();
-      },
-    });
-    const host = new FeedHost({
-      store: backend.store,
-      bus: backend.bus,
-      registry,
-      log: createLogger({ level: 'debug', destination }),
-      publicUrl: 'http://127.0.0.1:3233',
-      hostId,
-      leaseTtlMs,
-      maxFailures: 3,
-      backoff: { initialMs: 20, maxMs: 50, jitter: 0 },
-    });
-    await host.start();
-    hosts.push(host);
-    return host;
-  };
-
-  const putFeed = async (params: Record<string, unknown>, patch: Partial<FeedRecord> = {}) => {
-    const record: FeedRecord = {
-      id: randomId(8),
-      namespace: 'guest',
-      trigger: 'ticks',
-      provider: 'test',
-      kind: 'ticker',
-      params: await registry.validateParams('test', 'ticker', params, { log: createLogger({ level: 'silent' }), signal: new AbortController().signal }),
-      desired: 'active',
-      generation: 1,
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-      ...patch,
-    };
-    await repo.feeds.put(record.id, record);
-    return record;
-  };
-
-  const statusOf = async (feedId: string): Promise<FeedStatusRecord | undefined> => (await repo.statuses.get(feedId))?.value;
-
-  const collectEvents = async () => {
-    const events: CloudEvent[] = [];
-    const consumption = await backend.bus.consume({ durable: `test-${randomId(4)}`, filter: Subjects.allEvents }, async (message) => {
-      events.push(decodeJson<CloudEvent>(message.data));
-      message.ack();
-    });
-    return { events, consumption };
-  };
+  const newHost = (hostId: string, leaseTtlMs = 15_000) => harness.startHost({ hostId, leaseTtlMs });
+  const putFeed = (params: Record<string, unknown>, patch: Partial<FeedRecord> = {}) => harness.putFeed(params, patch);
+  const statusOf = (feedId: string) => harness.statusOf(feedId);
+  const collectEvents = () => harness.collectEvents();
 
   beforeEach(async () => {
-    backend = await openEmbeddedBackend({});
-    repo = await FeedRepository.open(backend.store);
     calls = { starts: [], stops: [], teardowns: [] };
-    registry = new ProviderRegistry([testProvider(calls)]);
-    hosts = [];
-    logLines = [];
+    harness = await openFeedHarness({
+      providers: [testProvider(calls)],
+      hostOptions: { maxFailures: 3, backoff: { initialMs: 20, maxMs: 50, jitter: 0 } },
+      feedDefaults: { trigger: 'ticks' },
+    });
+    repo = harness.repo;
+    logLines = harness.logLines;
   });
 
   afterEach(async () => {
-    for (const host of hosts) await host.stop();
-    await backend.close();
+    await harness.close();
   });
 
   it('starts a stored feed, which fires durable events to its trigger subject', async () => {
     const { events, consumption } = await collectEvents();
     const feed = await putFeed({ everyMs: 10 });
     await newHost('h1');
-    await until(async () => events.length >= 3, 'three events');
+    await eventually(async () => events.length >= 3, 'three events');
     await consumption.stop();
     expect(events[0]).toMatchObject({ specversion: '1.0', kindlingnamespace: 'guest', kindlingtrigger: 'ticks', type: 'dev.kindling.test.ticker' });
     expect(await statusOf(feed.id)).toMatchObject({ status: 'active', generation: 1, host: 'h1' });
@@ -174,19 +98,19 @@ describe('FeedHost', () => {
   it('stops on pause, restarts on unpause, and tears down and removes the record on delete', async () => {
     const feed = await putFeed({ everyMs: 1000 });
     const host = await newHost('h1');
-    await until(async () => host.runningFeeds().includes(feed.id), 'feed running');
+    await eventually(async () => host.runningFeeds().includes(feed.id), 'feed running');
 
     await repo.feeds.put(feed.id, { ...feed, desired: 'paused', generation: 2 });
-    await until(async () => (await statusOf(feed.id))?.status === 'paused', 'paused status');
+    await eventually(async () => (await statusOf(feed.id))?.status === 'paused', 'paused status');
     expect(host.runningFeeds()).toEqual([]);
     expect(calls.stops).toEqual([feed.id]);
 
     await repo.feeds.put(feed.id, { ...feed, desired: 'active', generation: 3 });
-    await until(async () => host.runningFeeds().includes(feed.id), 'feed running again');
+    await eventually(async () => host.runningFeeds().includes(feed.id), 'feed running again');
     expect(calls.starts).toEqual([`${feed.id}@1`, `${feed.id}@3`]);
 
     await repo.feeds.put(feed.id, { ...feed, desired: 'deleted', generation: 4 });
-    await until(async () => (await repo.feeds.get(feed.id)) === null, 'feed record removed');
+    await eventually(async () => (await repo.feeds.get(feed.id)) === null, 'feed record removed');
     expect(calls.teardowns).toEqual([feed.id]);
     expect(await statusOf(feed.id)).toBeUndefined();
     expect(host.runningFeeds()).toEqual([]);
@@ -195,11 +119,11 @@ describe('FeedHost', () => {
   it('retries a failing feed with backoff and keeps the reason, with secrets scrubbed', async () => {
     const feed = await putFeed({ failTimes: 1, password: 's3cr3t-value' });
     await newHost('h1');
-    await until(async () => (await statusOf(feed.id))?.status === 'failing' && calls.starts.length === 1, 'failing status');
+    await eventually(async () => (await statusOf(feed.id))?.status === 'failing' && calls.starts.length === 1, 'failing status');
     const failing = await statusOf(feed.id);
     expect(failing?.reason).toContain('source refused us');
     expect(failing?.reason).not.toContain('s3cr3t-value');
-    await until(async () => (await statusOf(feed.id))?.status === 'active', 'recovered');
+    await eventually(async () => (await statusOf(feed.id))?.status === 'active', 'recovered');
     expect(calls.starts).toHaveLength(2);
     expect(logLines.join('')).toContain('connecting with [redacted]');
     expect(logLines.join('')).not.toContain('s3cr3t-value');
@@ -209,9 +133,9 @@ describe('FeedHost', () => {
     const fatal = await putFeed({ failTimes: 1, fatal: true });
     const flaky = await putFeed({ failTimes: 10 }, { trigger: 'other' });
     await newHost('h1');
-    await until(async () => (await statusOf(fatal.id))?.status === 'disabled', 'fatal disabled');
+    await eventually(async () => (await statusOf(fatal.id))?.status === 'disabled', 'fatal disabled');
     expect((await statusOf(fatal.id))?.reason).toContain('source refused us');
-    await until(async () => (await statusOf(flaky.id))?.status === 'disabled', 'flaky disabled');
+    await eventually(async () => (await statusOf(flaky.id))?.status === 'disabled', 'flaky disabled');
     expect((await statusOf(flaky.id))?.reason).toMatch(/gave up after 3 consecutive failures/);
     expect(calls.starts.filter((s) => s.startsWith(flaky.id))).toHaveLength(3);
   });
@@ -219,7 +143,7 @@ describe('FeedHost', () => {
   it('routes hooks to the running feed, de-duplicates by id, and refuses unknown feeds', async () => {
     const feed = await putFeed({ everyMs: 60_000 });
     const host = await newHost('h1');
-    await until(async () => host.runningFeeds().includes(feed.id), 'feed running');
+    await eventually(async () => host.runningFeeds().includes(feed.id), 'feed running');
     const request = { headers: { 'x-delivery': 'd-1' }, body: Buffer.from('hello'), query: {} };
     expect(await host.dispatchHook('test', feed.id, request)).toEqual({ status: 202, body: { fired: true } });
     expect(await host.dispatchHook('test', feed.id, request)).toEqual({ status: 202, body: { fired: false } });
@@ -227,7 +151,7 @@ describe('FeedHost', () => {
     await expect(host.dispatchHook('other', feed.id, request)).rejects.toMatchObject({ code: 'KND_NOT_FOUND' });
 
     await repo.feeds.put(feed.id, { ...feed, desired: 'paused', generation: 2 });
-    await until(async () => (await statusOf(feed.id))?.status === 'paused', 'paused');
+    await eventually(async () => (await statusOf(feed.id))?.status === 'paused', 'paused');
     expect(await host.dispatchHook('test', feed.id, request)).toMatchObject({ status: 200, body: { fired: false } });
   });
 
@@ -235,12 +159,12 @@ describe('FeedHost', () => {
     const feeds = await Promise.all([1, 2, 3, 4].map((i) => putFeed({ everyMs: 60_000 }, { trigger: `t${i}` })));
     const first = await newHost('h1', 600);
     const second = await newHost('h2', 600);
-    await until(async () => first.runningFeeds().length + second.runningFeeds().length === 4, 'all feeds running');
+    await eventually(async () => first.runningFeeds().length + second.runningFeeds().length === 4, 'all feeds running');
     const overlap = first.runningFeeds().filter((id) => second.runningFeeds().includes(id));
     expect(overlap).toEqual([]);
 
     await first.stop();
-    await until(async () => second.runningFeeds().length === 4, 'second host runs every feed', 10_000);
+    await eventually(async () => second.runningFeeds().length === 4, 'second host runs every feed', 10_000);
     expect(new Set(second.runningFeeds())).toEqual(new Set(feeds.map((f) => f.id)));
   });
 });

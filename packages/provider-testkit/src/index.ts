@@ -7,3 +7,6 @@ export { RULES, RULE_IDS, type RuleId } from './rules.js';
 export { FakeClock, settle, type FakeClockOptions, type PendingTimer } from './fake-clock.js';
 export { FaultyBus, type EventFilter, type HungPublish, type PublishRecord } from './faulty-bus.js';
 export { FaultyStore } from './faulty-store.js';
+export { eventually, type EventuallyOptions, type Probe } from './eventually.js';
+export { collectEvents, type CollectEventsOptions, type CollectedEvents } from './collect-events.js';
+export { FeedHarness, openFeedHarness, type FeedHarnessOptions, type HarnessHostOptions } from './feed-harness.js';
