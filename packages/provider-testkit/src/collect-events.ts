@@ -1,7 +1,10 @@
 import { decodeJson, randomId, Subjects, type CloudEvent, type Consumption, type EventBus } from '@kindling/core';
 
 export interface CollectEventsOptions {
-  /** Subject filter (default `Subjects.allEvents`; `Subjects.event(namespace, trigger)` for one trigger). */
+  /** The events of this trigger only (of `namespace`, default `guest`). */
+  trigger?: string;
+  namespace?: string;
+  /** Any subject filter instead (default: `Subjects.allEvents`, every trigger's events). */
   filter?: string;
   /** Prefix of the durable consumer's name, which is unique per call (default `test`). */
   durablePrefix?: string;
@@ -18,7 +21,8 @@ export interface CollectedEvents<T> {
 
 /** Reads trigger events off `bus` from the start of the events stream, on a durable consumer of its own. */
 export async function collectEvents<T = unknown>(bus: EventBus, options: CollectEventsOptions = {}): Promise<CollectedEvents<T>> {
-  const { filter = Subjects.allEvents, durablePrefix = 'test', maxInFlight, unique = false } = options;
+  const { trigger, namespace = 'guest', durablePrefix = 'test', maxInFlight, unique = false } = options;
+  const filter = options.filter ?? (trigger === undefined ? Subjects.allEvents : Subjects.event(namespace, trigger));
   const events: CloudEvent<T>[] = [];
   const seen = new Set<string>();
   const consumption = await bus.consume({ durable: `${durablePrefix}-${randomId(4)}`, filter, ...(maxInFlight === undefined ? {} : { maxInFlight }) }, async (message) => {

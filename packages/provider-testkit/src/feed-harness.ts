@@ -155,9 +155,9 @@ export class FeedHarness {
     );
   }
 
-  /** Collects trigger events (default: every trigger's) from the start of the stream; `close()` stops it. */
+  /** Collects trigger events (default: every trigger's; a `trigger` of the harness's namespace) from the start of the stream; `close()` stops it. */
   async collectEvents<T = unknown>(options: CollectEventsOptions = {}): Promise<CollectedEvents<T>> {
-    const collected = await collectEvents<T>(this.bus, options);
+    const collected = await collectEvents<T>(this.bus, { namespace: this.namespace, ...options });
     this.consumptions.push(collected.consumption);
     return collected;
   }

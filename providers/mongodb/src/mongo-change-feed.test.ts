@@ -4,7 +4,7 @@ import { parseToken, type MongoCursor } from './change-event.js';
 import { MongoChangeFeed } from './mongo-change-feed.js';
 import { mongoChangesParams } from './params.js';
 import { FakeReplicaSet } from './testing/fake-replica-set.js';
-import { until } from './testing/mongo-fixtures.js';
+import { eventually } from '@kindling/provider-testkit';
 
 // When the resume token moves, against a TEST DOUBLE of MongoDB's change streams (no MongoDB
 // server can run here), with a fire the test resolves when it chooses.
@@ -32,7 +32,7 @@ describe('MongoChangeFeed', () => {
         signal: new AbortController().signal,
       },
     });
-    await until(() => rs.watches.length === 1, 'watching');
+    await eventually(() => rs.watches.length === 1, 'watching');
     const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
     return { rs, feed, fires, failures, cursor: () => cursor, settle };
   };
@@ -41,16 +41,16 @@ describe('MongoChangeFeed', () => {
     const t = await setup();
     t.rs.insert('shop', 'orders', { n: 1 });
     t.rs.insert('shop', 'orders', { n: 2 });
-    await until(() => t.fires.length === 1, 'first fire');
+    await eventually(() => t.fires.length === 1, 'first fire');
     await t.settle();
     expect(t.fires).toHaveLength(1);
     expect(t.cursor() && parseToken(t.cursor()!.token)).not.toEqual(t.rs.tokenOf(1));
 
     t.fires[0]?.resolve();
-    await until(() => t.fires.length === 2, 'second fire');
-    await until(() => t.cursor()?.token.includes(t.rs.tokenOf(1)._data as string), 'token 1 stored');
+    await eventually(() => t.fires.length === 2, 'second fire');
+    await eventually(() => t.cursor()?.token.includes(t.rs.tokenOf(1)._data as string), 'token 1 stored');
     t.fires[1]?.resolve();
-    await until(() => t.cursor()?.token.includes(t.rs.tokenOf(2)._data as string), 'token 2 stored');
+    await eventually(() => t.cursor()?.token.includes(t.rs.tokenOf(2)._data as string), 'token 2 stored');
     await t.feed.stop();
   });
 
@@ -58,11 +58,11 @@ describe('MongoChangeFeed', () => {
     const t = await setup();
     t.rs.insert('shop', 'orders', { n: 1 });
     t.rs.insert('shop', 'orders', { n: 2 });
-    await until(() => t.fires.length === 1, 'first fire');
+    await eventually(() => t.fires.length === 1, 'first fire');
     t.fires[0]?.resolve();
-    await until(() => t.fires.length === 2, 'second fire');
+    await eventually(() => t.fires.length === 2, 'second fire');
     t.fires[1]?.reject(new Error('bus unavailable'));
-    await until(() => t.failures.length === 1, 'failure reported');
+    await eventually(() => t.failures.length === 1, 'failure reported');
     expect(t.failures[0]).toMatchObject({ message: 'bus unavailable', retryable: true });
     await t.feed.stop();
     expect(parseToken(t.cursor()!.token)).toEqual(t.rs.tokenOf(1));
@@ -72,7 +72,7 @@ describe('MongoChangeFeed', () => {
     const t = await setup();
     t.rs.insert('shop', 'customers', { name: 'elsewhere' });
     t.rs.insert('shop', 'customers', { name: 'elsewhere' });
-    await until(() => t.cursor()?.token.includes(t.rs.tokenOf(2)._data as string), 'post-batch token stored');
+    await eventually(() => t.cursor()?.token.includes(t.rs.tokenOf(2)._data as string), 'post-batch token stored');
     expect(t.fires).toHaveLength(0);
     await t.feed.stop();
   });

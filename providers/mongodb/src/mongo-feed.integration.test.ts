@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { FeedRepository, ProviderRegistry, randomId, silentLogger, type FeedHost } from '@kindling/core';
-import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
+import { ProviderRegistry, randomId, silentLogger, type FeedRepository } from '@kindling/core';
+import { eventually, type FeedHarness } from '@kindling/provider-testkit';
 import { MongoClient, type Db } from 'mongodb';
-import { parseToken, serializeToken, type MongoCursor } from './change-event.js';
+import { parseToken, serializeToken, type MongoChange, type MongoCursor } from './change-event.js';
 import { GAP_EVENT_TYPE } from './mongo-change-feed.js';
 import { mongoProvider } from './mongo-provider.js';
-import { collectEvents, feedRecord, startHost, statusBecomes, until } from './testing/mongo-fixtures.js';
+import { openMongoHarness } from './testing/mongo-fixtures.js';
 
 /**
  * The scenarios of mongo-feed.test.ts against a REAL replica set, with the official driver. They
@@ -53,9 +53,8 @@ describeMongo('mongodb/changes feed (against a real replica set)', () => {
   const registry = new ProviderRegistry([mongoProvider]);
   let client: MongoClient;
   let db: Db;
-  let backend: EmbeddedBackend;
+  let harness: FeedHarness;
   let repo: FeedRepository;
-  let hosts: FeedHost[];
 
   beforeAll(async () => {
     client = new MongoClient(url);
@@ -70,38 +69,28 @@ describeMongo('mongodb/changes feed (against a real replica set)', () => {
   });
 
   beforeEach(async () => {
-    backend = await openEmbeddedBackend({ log: silentLogger() });
-    repo = await FeedRepository.open(backend.store);
-    hosts = [];
+    harness = await openMongoHarness(mongoProvider);
+    repo = harness.repo;
   });
 
   afterEach(async () => {
-    for (const host of hosts) await host.stop();
-    await backend.close();
+    await harness.close();
   });
 
-  const createFeed = async (params: Record<string, unknown>, trigger: string) => {
-    const record = await feedRecord(registry, { uri: url, database: db.databaseName, collection: 'orders', ...params }, trigger);
-    await repo.feeds.put(record.id, record);
-    return record;
-  };
-  const host = async (id = 'h1') => {
-    const started = await startHost(backend, registry, id, []);
-    hosts.push(started);
-    return started;
-  };
+  const createFeed = (params: Record<string, unknown>, trigger: string) => harness.putFeed({ uri: url, database: db.databaseName, collection: 'orders', ...params }, { trigger });
+  const host = (id = 'h1') => harness.startHost({ hostId: id });
   /** The feed has opened its stream once it has stored a (post-batch) resume token. */
-  const streaming = (feedId: string) => until(async () => (await repo.cursors.get(feedId)) !== null, 'stream open');
+  const streaming = (feedId: string) => eventually(async () => (await repo.cursors.get(feedId)) !== null, 'stream open');
 
   it('fires inserts, updates and deletes with ids derived from their resume tokens', async () => {
     const feed = await createFeed({ fullDocument: 'updateLookup' }, 'basic');
     await host();
     await streaming(feed.id);
-    const { events, consumption } = await collectEvents(backend.bus, 'basic');
+    const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'basic' });
     const { insertedId } = await db.collection('orders').insertOne({ sku: 'lamp', total: 12.5 });
     await db.collection('orders').updateOne({ _id: insertedId }, { $set: { total: 10 } });
     await db.collection('orders').deleteOne({ _id: insertedId });
-    await until(() => events.length >= 3, '3 events');
+    await eventually(() => events.length >= 3, '3 events');
     await consumption.stop();
     expect(events.map((e) => e.data.operationType)).toEqual(['insert', 'update', 'delete']);
     expect(events[0]?.data).toMatchObject({ ns: { db: db.databaseName, coll: 'orders' }, fullDocument: { _id: { $oid: insertedId.toHexString() }, sku: 'lamp', total: 12.5 } });
@@ -113,14 +102,13 @@ describeMongo('mongodb/changes feed (against a real replica set)', () => {
     const feed = await createFeed({}, 'restart');
     const first = await host('h1');
     await streaming(feed.id);
-    const { events, consumption } = await collectEvents(backend.bus, 'restart');
+    const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'restart' });
     await db.collection('orders').insertOne({ n: 1 });
-    await until(() => events.length === 1, 'first event');
-    await first.stop();
-    hosts = [];
+    await eventually(() => events.length === 1, 'first event');
+    await harness.stopHost(first);
     for (let n = 2; n <= 6; n++) await db.collection('orders').insertOne({ n });
     await host('h2');
-    await until(() => events.length >= 6, '6 events');
+    await eventually(() => events.length >= 6, '6 events');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await consumption.stop();
     expect(events.map((e) => (e.data.fullDocument as { n: number }).n)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -130,16 +118,16 @@ describeMongo('mongodb/changes feed (against a real replica set)', () => {
     const feed = await createFeed({}, 'resumable');
     await host();
     await streaming(feed.id);
-    const { events, consumption } = await collectEvents(backend.bus, 'resumable');
+    const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'resumable' });
     await db.collection('orders').insertOne({ n: 1 });
-    await until(() => events.length === 1, 'first event');
+    await eventually(() => events.length === 1, 'first event');
     await client.db('admin').command({
       configureFailPoint: 'failCommand',
       mode: { times: 4 },
       data: { failCommands: ['getMore', 'aggregate'], errorCode: 91, errorLabels: ['ResumableChangeStreamError'] },
     });
     for (let n = 2; n <= 4; n++) await db.collection('orders').insertOne({ n });
-    await until(() => events.length >= 4, '4 events', 30_000);
+    await eventually(() => events.length >= 4, '4 events', 30_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await consumption.stop();
     await client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
@@ -152,7 +140,7 @@ describeMongo('mongodb/changes feed (against a real replica set)', () => {
     await host();
     await streaming(feed.id);
     await db.collection('doomed').drop();
-    const disabled = await statusBecomes(repo, feed.id, 'disabled');
+    const disabled = await harness.waitForStatus(feed.id, 'disabled');
     expect(disabled.reason).toBe(`the change stream was invalidated: collection ${db.databaseName}.doomed was dropped`);
   });
 
@@ -162,18 +150,17 @@ describeMongo('mongodb/changes feed (against a real replica set)', () => {
     const first = await host('h1');
     await streaming(strict.id);
     await streaming(lenient.id);
-    await first.stop();
-    hosts = [];
+    await harness.stopHost(first);
     for (const feed of [strict, lenient]) {
       const stored = (await repo.cursors.get(feed.id))?.value as MongoCursor;
       await repo.cursors.put(feed.id, { token: serializeToken(ancientToken(parseToken(stored.token))), time: '2020-01-01T00:00:00.000Z' });
     }
-    const { events, consumption } = await collectEvents(backend.bus, 'lost-lenient');
+    const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'lost-lenient' });
     await host('h2');
-    expect((await statusBecomes(repo, strict.id, 'disabled')).reason).toMatch(/resume point is no longer in the oplog/);
-    await until(() => events.length === 1, 'gap event');
+    expect((await harness.waitForStatus(strict.id, 'disabled')).reason).toMatch(/resume point is no longer in the oplog/);
+    await eventually(() => events.length === 1, 'gap event');
     await db.collection('orders').insertOne({ after: 'gap' });
-    await until(() => events.length === 2, 'event after the gap');
+    await eventually(() => events.length === 2, 'event after the gap');
     await consumption.stop();
     expect(events[0]).toMatchObject({ type: GAP_EVENT_TYPE, data: { operationType: 'gap', skippedAfter: '2020-01-01T00:00:00.000Z' } });
     expect(events[1]?.data.fullDocument).toMatchObject({ after: 'gap' });

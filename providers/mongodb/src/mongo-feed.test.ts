@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { FeedRepository, ProviderRegistry, silentLogger, type FeedHost, type FeedRecord } from '@kindling/core';
-import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
-import { eventIdOf, type MongoCursor } from './change-event.js';
+import { silentLogger, type FeedRecord, type FeedRepository, type ProviderRegistry } from '@kindling/core';
+import { eventually, type FeedHarness } from '@kindling/provider-testkit';
+import { eventIdOf, type MongoChange, type MongoCursor } from './change-event.js';
 import { GAP_EVENT_TYPE } from './mongo-change-feed.js';
 import { createMongoProvider } from './mongo-provider.js';
 import { FakeReplicaSet, mongoErrors } from './testing/fake-replica-set.js';
-import { collectEvents, feedRecord, startHost, statusBecomes, statusOf, until } from './testing/mongo-fixtures.js';
+import { openMongoHarness } from './testing/mongo-fixtures.js';
 
 // The provider's logic, through the real FeedHost on the embedded backend, against a TEST DOUBLE
 // of MongoDB's change streams (src/testing/fake-replica-set.ts): no MongoDB server can run on the
@@ -16,49 +16,36 @@ const URI = 'mongodb://app:Tr0ub4dor-3@127.0.0.1:27017/?replicaSet=rs0';
 describe('mongodb/changes feed (against a test double of the driver)', () => {
   let rs: FakeReplicaSet;
   let registry: ProviderRegistry;
-  let backend: EmbeddedBackend;
+  let harness: FeedHarness;
   let repo: FeedRepository;
-  let hosts: FeedHost[];
   let logLines: string[];
 
   beforeEach(async () => {
     rs = new FakeReplicaSet();
-    registry = new ProviderRegistry([createMongoProvider({ connect: rs.connect, resume: { maxAttempts: 5, backoff: { initialMs: 10, maxMs: 50 } } })]);
-    backend = await openEmbeddedBackend({ log: silentLogger() });
-    repo = await FeedRepository.open(backend.store);
-    hosts = [];
-    logLines = [];
+    harness = await openMongoHarness(createMongoProvider({ connect: rs.connect, resume: { maxAttempts: 5, backoff: { initialMs: 10, maxMs: 50 } } }));
+    ({ registry, repo, logLines } = harness);
   });
 
   afterEach(async () => {
-    for (const host of hosts) await host.stop();
-    await backend.close();
+    await harness.close();
   });
 
-  const createFeed = async (params: Record<string, unknown>, trigger = 'changes') => {
-    const record = await feedRecord(registry, { uri: URI, database: 'shop', collection: 'orders', ...params }, trigger);
-    await repo.feeds.put(record.id, record);
-    return record;
-  };
-  const host = async (id = 'h1') => {
-    const started = await startHost(backend, registry, id, logLines);
-    hosts.push(started);
-    return started;
-  };
+  const createFeed = (params: Record<string, unknown>, trigger = 'changes') => harness.putFeed({ uri: URI, database: 'shop', collection: 'orders', ...params }, { trigger });
+  const host = (id = 'h1') => harness.startHost({ hostId: id });
   const storedCursor = async (feed: FeedRecord) => (await repo.cursors.get(feed.id))?.value as MongoCursor | undefined;
-  const streaming = (count: number) => until(() => rs.watches.length >= count, `${count} watch(es)`);
+  const streaming = (count: number) => eventually(() => rs.watches.length >= count, `${count} watch(es)`);
 
   it('fires the changes asked for, with ids derived from their resume tokens and the change as relaxed Extended JSON', async () => {
     const feed = await createFeed({ operationTypes: 'insert,update' });
     await host();
     await streaming(1);
-    const { events, consumption } = await collectEvents(backend.bus, 'changes');
+    const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'changes' });
     const id = rs.insert('shop', 'orders', { total: 12.5, sku: 'lamp' });
     rs.insert('shop', 'customers', { name: 'not watched' });
     rs.update('shop', 'orders', id, { total: 10 });
     rs.delete('shop', 'orders', id);
     rs.insert('shop', 'orders', { total: 3 });
-    await until(() => events.length >= 3, '3 events');
+    await eventually(() => events.length >= 3, '3 events');
     await consumption.stop();
 
     expect(events.map((e) => e.data.operationType)).toEqual(['insert', 'update', 'insert']);
@@ -74,21 +61,21 @@ describe('mongodb/changes feed (against a test double of the driver)', () => {
     // The feed asked the server for the operations it fires plus the ones that end a stream.
     expect(rs.watches[0]?.pipeline[0]).toEqual({ $match: { operationType: { $in: ['insert', 'update', 'invalidate', 'drop', 'rename', 'dropDatabase'] } } });
     expect(rs.watches[0]?.scope).toEqual({ database: 'shop', collection: 'orders' });
-    await until(async () => (await storedCursor(feed))?.token.includes(rs.tokenOf(5)._data as string), 'token of the last change stored');
+    await eventually(async () => (await storedCursor(feed))?.token.includes(rs.tokenOf(5)._data as string), 'token of the last change stored');
   });
 
   it('watches a whole database or the whole deployment when no collection (or database) is named', async () => {
     await createFeed({ collection: undefined }, 'shop-db');
     await createFeed({ database: undefined, collection: undefined }, 'all');
     await host();
-    await until(() => rs.watches.length >= 2, 'two streams');
+    await eventually(() => rs.watches.length >= 2, 'two streams');
     expect(rs.watches.map((w) => w.scope)).toEqual(expect.arrayContaining([{ database: 'shop' }, {}]));
-    const shop = await collectEvents(backend.bus, 'shop-db');
-    const all = await collectEvents(backend.bus, 'all');
+    const shop = await harness.collectEvents<MongoChange>({ trigger: 'shop-db' });
+    const all = await harness.collectEvents<MongoChange>({ trigger: 'all' });
     rs.insert('shop', 'orders', { n: 1 });
     rs.insert('shop', 'customers', { n: 2 });
     rs.insert('billing', 'invoices', { n: 3 });
-    await until(() => shop.events.length >= 2 && all.events.length >= 3, 'events of both feeds');
+    await eventually(() => shop.events.length >= 2 && all.events.length >= 3, 'events of both feeds');
     await new Promise((resolve) => setTimeout(resolve, 100));
     await shop.consumption.stop();
     await all.consumption.stop();
@@ -100,16 +87,15 @@ describe('mongodb/changes feed (against a test double of the driver)', () => {
     const feed = await createFeed({});
     const first = await host('h1');
     await streaming(1);
-    const { events, consumption } = await collectEvents(backend.bus, 'changes');
+    const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'changes' });
     rs.insert('shop', 'orders', { n: 1 });
-    await until(() => events.length === 1, 'first event');
-    await first.stop();
-    hosts = [];
+    await eventually(() => events.length === 1, 'first event');
+    await harness.stopHost(first);
     expect((await storedCursor(feed))?.token).toContain(rs.tokenOf(1)._data as string);
 
     for (let n = 2; n <= 6; n++) rs.insert('shop', 'orders', { n });
     await host('h2');
-    await until(() => events.length >= 6, '6 events');
+    await eventually(() => events.length >= 6, '6 events');
     await new Promise((resolve) => setTimeout(resolve, 100));
     await consumption.stop();
     expect(events.map((e) => (e.data.fullDocument as { n: number }).n)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -120,20 +106,20 @@ describe('mongodb/changes feed (against a test double of the driver)', () => {
     const feed = await createFeed({});
     await host();
     await streaming(1);
-    const { events, consumption } = await collectEvents(backend.bus, 'changes');
+    const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'changes' });
     rs.insert('shop', 'orders', { n: 1 });
-    await until(() => events.length === 1, 'first event');
+    await eventually(() => events.length === 1, 'first event');
     rs.failReads(mongoErrors.network(), mongoErrors.network());
     await streaming(3);
     rs.insert('shop', 'orders', { n: 2 });
     rs.insert('shop', 'orders', { n: 3 });
-    await until(() => events.length >= 3, '3 events');
+    await eventually(() => events.length >= 3, '3 events');
     await new Promise((resolve) => setTimeout(resolve, 100));
     await consumption.stop();
     expect(events.map((e) => (e.data.fullDocument as { n: number }).n)).toEqual([1, 2, 3]);
     expect(rs.watches.length).toBeGreaterThanOrEqual(3);
     expect(rs.watches.at(-1)?.startAfter).toEqual(rs.tokenOf(1));
-    await statusBecomes(repo, feed.id, 'active');
+    await harness.waitForStatus(feed.id, 'active');
   });
 
   it('reports a failure to the host when resumable errors go on, and comes back when they stop', async () => {
@@ -141,28 +127,28 @@ describe('mongodb/changes feed (against a test double of the driver)', () => {
     await host();
     await streaming(1);
     rs.failReads(...Array.from({ length: 6 }, () => mongoErrors.network()));
-    const failing = await statusBecomes(repo, feed.id, 'failing', 20_000);
+    const failing = await harness.waitForStatus(feed.id, 'failing', 20_000);
     expect(failing.reason).toMatch(/127\.0\.0\.1:27017 closed/);
-    await statusBecomes(repo, feed.id, 'active', 20_000);
-    expect((await statusOf(repo, feed.id))?.failures).toBe(1);
+    await harness.waitForStatus(feed.id, 'active', 20_000);
+    expect((await harness.statusOf(feed.id))?.failures).toBe(1);
   });
 
   it('disables the feed when the stream is invalidated, saying why, and starts after the invalidate once re-enabled', async () => {
     const feed = await createFeed({ operationTypes: 'insert,drop' });
     await host();
     await streaming(1);
-    const { events, consumption } = await collectEvents(backend.bus, 'changes');
+    const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'changes' });
     rs.insert('shop', 'orders', { n: 1 });
     rs.dropCollection('shop', 'orders');
-    const disabled = await statusBecomes(repo, feed.id, 'disabled');
+    const disabled = await harness.waitForStatus(feed.id, 'disabled');
     expect(disabled.reason).toBe('the change stream was invalidated: collection shop.orders was dropped');
-    await until(() => events.length >= 2, 'insert and drop events');
+    await eventually(() => events.length >= 2, 'insert and drop events');
     expect(events.map((e) => e.data.operationType)).toEqual(['insert', 'drop']);
     expect((await storedCursor(feed))?.token).toContain(rs.tokenOf(3)._data as string);
 
     rs.insert('shop', 'orders', { n: 2 });
     await repo.feeds.put(feed.id, { ...feed, generation: 2 });
-    await until(() => events.length >= 3, 'event from the recreated collection');
+    await eventually(() => events.length >= 3, 'event from the recreated collection');
     await consumption.stop();
     expect(rs.watches.at(-1)?.startAfter).toEqual(rs.tokenOf(3));
     expect(events[2]?.data.fullDocument).toMatchObject({ n: 2 });
@@ -173,7 +159,7 @@ describe('mongodb/changes feed (against a test double of the driver)', () => {
     await host();
     await streaming(1);
     rs.renameCollection('shop', 'orders', 'orders_2025');
-    expect((await statusBecomes(repo, feed.id, 'disabled')).reason).toBe('the change stream was invalidated: collection shop.orders was renamed to shop.orders_2025');
+    expect((await harness.waitForStatus(feed.id, 'disabled')).reason).toBe('the change stream was invalidated: collection shop.orders was renamed to shop.orders_2025');
   });
 
   it('by default disables a feed whose resume point fell off the oplog, and tells the user the way out', async () => {
@@ -181,13 +167,12 @@ describe('mongodb/changes feed (against a test double of the driver)', () => {
     const first = await host('h1');
     await streaming(1);
     rs.insert('shop', 'orders', { n: 1 });
-    await until(async () => (await storedCursor(feed))?.token.includes(rs.tokenOf(1)._data as string), 'token stored');
-    await first.stop();
-    hosts = [];
+    await eventually(async () => (await storedCursor(feed))?.token.includes(rs.tokenOf(1)._data as string), 'token stored');
+    await harness.stopHost(first);
     rs.insert('shop', 'orders', { n: 2 });
     rs.loseHistory();
     await host('h2');
-    const disabled = await statusBecomes(repo, feed.id, 'disabled');
+    const disabled = await harness.waitForStatus(feed.id, 'disabled');
     expect(disabled.reason).toMatch(/resume point is no longer in the oplog \(the last change fired happened at .*\).*onHistoryLost=restart/);
   });
 
@@ -195,29 +180,28 @@ describe('mongodb/changes feed (against a test double of the driver)', () => {
     const feed = await createFeed({ onHistoryLost: 'restart' });
     const first = await host('h1');
     await streaming(1);
-    const { events, consumption } = await collectEvents(backend.bus, 'changes');
+    const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'changes' });
     rs.insert('shop', 'orders', { n: 1 });
-    await until(() => events.length === 1, 'first event');
-    const lastFired = (await until(() => storedCursor(feed), 'cursor'))?.time;
-    await first.stop();
-    hosts = [];
+    await eventually(() => events.length === 1, 'first event');
+    const lastFired = (await eventually(() => storedCursor(feed), 'cursor'))?.time;
+    await harness.stopHost(first);
     rs.insert('shop', 'orders', { n: 2 });
     rs.loseHistory();
     await host('h2');
-    await until(() => events.length === 2, 'gap event');
+    await eventually(() => events.length === 2, 'gap event');
     rs.insert('shop', 'orders', { n: 3 });
-    await until(() => events.length === 3, 'event after the gap');
+    await eventually(() => events.length === 3, 'event after the gap');
     await consumption.stop();
     expect(events[1]).toMatchObject({ type: GAP_EVENT_TYPE, data: { operationType: 'gap', skippedAfter: lastFired, resumedAt: expect.any(String) } });
     expect(events[2]?.data.fullDocument).toMatchObject({ n: 3 });
-    expect((await statusOf(repo, feed.id))?.status).toBe('active');
+    expect((await harness.statusOf(feed.id))?.status).toBe('active');
   });
 
   it('disables a feed the server refuses to let watch, without the connection string in the reason or the logs', async () => {
     const feed = await createFeed({});
     rs.failReads(mongoErrors.unauthorized(URI));
     await host();
-    const disabled = await statusBecomes(repo, feed.id, 'disabled');
+    const disabled = await harness.waitForStatus(feed.id, 'disabled');
     expect(disabled.reason).toMatch(/^the user may not watch this namespace: not authorized on shop/);
     expect(disabled.reason).not.toContain('Tr0ub4dor-3');
     expect(logLines.join('')).not.toContain('Tr0ub4dor-3');
