@@ -41,6 +41,31 @@ describeNats('NATS JetStream backend', () => {
     }
   });
 
+  it('refuses at once (no waiting for an ack timeout) a publish or key-value write that no stream takes', async () => {
+    // Acks may take "forever" here: only the server's no-responders answer can end these calls.
+    const backend = await connectNatsBackend({ servers: NATS_URL, scope: `${run}-${++tests}`, log: silentLogger(), publishAckTimeoutMs: 600_000 });
+    try {
+      const bucket = await backend.store.bucket('kindling_actions');
+      await backend.destroyScope(); // the streams and buckets are gone; the subjects are valid still
+      const subject = Subjects.event('guest', 'gone');
+      const published = backend.bus.publish(subject, text('lost'));
+      await expect(published).rejects.toMatchObject({ code: 'KND_BUS_UNAVAILABLE' });
+      await expect(published).rejects.toThrow(subject);
+      await expect(bucket.put('guest.x', text('lost'))).rejects.toMatchObject({ code: 'KND_STORE_UNAVAILABLE' });
+      await expect(bucket.delete('guest.x')).rejects.toMatchObject({ code: 'KND_STORE_UNAVAILABLE' });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('refuses publishes once closed, as KND_BUS_UNAVAILABLE', async () => {
+    const backend = await openScoped();
+    const bucket = await backend.store.bucket('kindling_actions');
+    await backend.close();
+    await expect(backend.bus.publish(Subjects.event('guest', 't'), text('late'))).rejects.toMatchObject({ code: 'KND_BUS_UNAVAILABLE' });
+    await expect(bucket.put('guest.x', text('late'))).rejects.toMatchObject({ code: 'KND_STORE_UNAVAILABLE' });
+  });
+
   it('reports an unreachable server as KND_BUS_UNAVAILABLE', async () => {
     const port = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
