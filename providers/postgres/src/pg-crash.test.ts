@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { FeedRepository, silentLogger, Streams, type FeedHost } from '@kindling/core';
+import { silentLogger, Streams } from '@kindling/core';
 import { openEmbeddedBackend } from '@kindling/embedded';
+import { eventually } from '@kindling/provider-testkit';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,8 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { describeWithService } from '../../../test/support/services.js';
+import type { PgChange } from './change-assembler.js';
 import { replicationNameFor } from './params.js';
-import { collectEvents, dropReplicationLeftovers, feedRecord, openTestSchema, PG_URL, startHost, until } from './testing/pg-fixtures.js';
+import { dropReplicationLeftovers, openPgHarness, openTestSchema, PG_URL } from './testing/pg-fixtures.js';
 
 // A provider host killed with SIGKILL in the middle of a large transaction, and changes made
 // while it is dead: after a new host starts on the same data directory, every change has fired
@@ -82,14 +84,13 @@ describePg('postgres/changes across a crash of its host', () => {
 
   it('loses nothing and fires nothing twice', async () => {
     const setup = await openEmbeddedBackend({ dataDir, log: silentLogger() });
-    const feed = await feedRecord({ connection: PG_URL, tables: `${schema}.rows` }, 'crash');
+    const feed = await (await openPgHarness(setup)).putFeed({ connection: PG_URL, tables: `${schema}.rows` }, { trigger: 'crash' });
     slot = replicationNameFor(feed.id, feed.params);
-    await (await FeedRepository.open(setup.store)).feeds.put(feed.id, feed);
     await setup.close();
 
     child = await startChild();
     const name = slot;
-    const initial = await until(async () => {
+    const initial = await eventually(async () => {
       const position = await slotPosition(name);
       return position?.active ? position : undefined;
     }, 'the slot streaming to the host process');
@@ -97,10 +98,10 @@ describePg('postgres/changes across a crash of its host', () => {
     for (let i = 1; i <= TRANSACTIONS; i++) {
       await writeTransaction(i);
       if (i === KILL_AFTER) {
-        await until(async () => (await slotPosition(name))?.lsn !== initial.lsn, 'a confirmed position');
+        await eventually(async () => (await slotPosition(name))?.lsn !== initial.lsn, 'a confirmed position');
         const before = durableInChild;
         await sql.query(`INSERT INTO ${schema}.rows SELECT g, 0 FROM generate_series(100001, ${100_000 + BIG_TRANSACTION_ROWS}) g`);
-        await until(() => durableInChild >= before + BIG_TRANSACTION_ROWS / 2, 'half of the large transaction durable');
+        await eventually(() => durableInChild >= before + BIG_TRANSACTION_ROWS / 2, 'half of the large transaction durable');
         child.kill('SIGKILL');
         await new Promise((resolve) => child?.once('exit', resolve));
         expect(durableInChild).toBeLessThan(before + BIG_TRANSACTION_ROWS);
@@ -109,13 +110,13 @@ describePg('postgres/changes across a crash of its host', () => {
     }
 
     const backend = await openEmbeddedBackend({ dataDir, log: silentLogger() });
-    let host: FeedHost | undefined;
+    const harness = await openPgHarness(backend);
     try {
       const firedBeforeRestart = (await backend.streamInfo(Streams.events.name)).messages;
-      const { events, consumption } = await collectEvents(backend.bus, 'crash');
-      host = await startHost(backend, 'after-crash');
+      const { events, consumption } = await harness.collectEvents<PgChange>({ trigger: 'crash' });
+      await harness.startHost({ hostId: 'after-crash' });
       const expected = TRANSACTIONS + 2 * (TRANSACTIONS / 4) + BIG_TRANSACTION_ROWS;
-      await until(() => events.length >= expected, `${expected} events`, 30_000);
+      await eventually(() => events.length >= expected, `${expected} events`, 30_000);
       // Give a duplicate, if any were coming, the time to arrive.
       await new Promise((resolve) => setTimeout(resolve, 500));
       await consumption.stop();
@@ -136,7 +137,7 @@ describePg('postgres/changes across a crash of its host', () => {
       }
       for (let i = 100_001; i <= 100_000 + BIG_TRANSACTION_ROWS; i++) expect([i, byRow.get(i)]).toEqual([i, ['insert']]);
     } finally {
-      await host?.stop();
+      await harness.close();
       await backend.close();
     }
   }, 60_000);

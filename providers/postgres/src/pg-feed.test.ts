@@ -1,22 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
-import { FeedRepository, silentLogger, type FeedHost, type FeedRecord } from '@kindling/core';
-import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
+import { silentLogger, type FeedRecord, type FeedRepository, type ProviderRegistry } from '@kindling/core';
+import { eventually, type FeedHarness } from '@kindling/provider-testkit';
 import type pg from 'pg';
+import type { PgChange } from './change-assembler.js';
 import { describeWithService } from '../../../test/support/services.js';
 import { replicationNameFor, type PgChangesParams } from './params.js';
 import { pgChangesKind } from './pg-provider.js';
-import {
-  collectEvents,
-  dropReplicationLeftovers,
-  feedRecord,
-  openTestSchema,
-  PG_URL,
-  registry,
-  replicationObjects,
-  startHost,
-  statusOf,
-  until,
-} from './testing/pg-fixtures.js';
+import { dropReplicationLeftovers, openPgHarness, openTestSchema, PG_URL, replicationObjects } from './testing/pg-fixtures.js';
 
 // Against the real PostgreSQL on 127.0.0.1:5432 (wal_level = logical: .ci/run sets it), driven
 // through the real FeedHost on the embedded backend.
@@ -26,9 +16,9 @@ describePg('postgres/changes feed', () => {
   let schema: string;
   let sql: pg.Client;
   let dropSchema: () => Promise<void>;
-  let backend: EmbeddedBackend;
+  let harness: FeedHarness;
+  let registry: ProviderRegistry;
   let repo: FeedRepository;
-  let hosts: FeedHost[];
   let slots: string[];
   let logLines: string[];
 
@@ -45,42 +35,34 @@ describePg('postgres/changes feed', () => {
   });
 
   beforeEach(async () => {
-    backend = await openEmbeddedBackend({ log: silentLogger() });
-    repo = await FeedRepository.open(backend.store);
-    hosts = [];
+    harness = await openPgHarness();
+    ({ registry, repo, logLines } = harness);
     slots = [];
-    logLines = [];
   });
 
   afterEach(async () => {
-    for (const host of hosts) await host.stop();
-    await backend.close();
+    await harness.close();
     await dropReplicationLeftovers(slots);
   });
 
   const createFeed = async (params: Record<string, unknown>, trigger = 'changes') => {
-    const record = await feedRecord({ connection: PG_URL, ...params }, trigger);
+    const record = await harness.feedRecord({ connection: PG_URL, ...params }, { trigger });
     slots.push(replicationNameFor(record.id, record.params));
-    await repo.feeds.put(record.id, record);
-    return record;
+    return harness.putRecord(record);
   };
-  const host = async (id = 'h1') => {
-    const started = await startHost(backend, id, logLines);
-    hosts.push(started);
-    return started;
-  };
+  const host = (id = 'h1') => harness.startHost({ hostId: id });
   const describeFeed = (feed: FeedRecord) =>
     pgChangesKind.describe?.(
       { ...feed, params: feed.params as PgChangesParams },
       { log: silentLogger(), signal: new AbortController().signal, cursor: { get: async () => undefined, set: async () => undefined }, hookUrl: '' },
     );
-  const active = (feedId: string) => until(async () => (await statusOf(repo, feedId))?.status === 'active', 'feed active');
+  const active = (feedId: string) => eventually(async () => (await harness.statusOf(feedId))?.status === 'active', 'feed active');
 
   it('fires inserts, updates, deletes and truncates with the rows, the old row where the replica identity allows, and the commit time', async () => {
     const feed = await createFeed({ tables: `${schema}.items, ${schema}.ledger` });
     await host();
     await active(feed.id);
-    const { events, consumption } = await collectEvents(backend.bus, 'changes');
+    const { events, consumption } = await harness.collectEvents<PgChange>({ trigger: 'changes' });
 
     await sql.query(`INSERT INTO ${schema}.items VALUES (1, 'lamp', 19.90, '{desk,led}', '{"color":"red"}')`);
     await sql.query(`BEGIN; UPDATE ${schema}.items SET price = 17.50 WHERE id = 1; DELETE FROM ${schema}.items WHERE id = 1; COMMIT`);
@@ -88,7 +70,7 @@ describePg('postgres/changes feed', () => {
     await sql.query(`UPDATE ${schema}.ledger SET amount = 120 WHERE id = 7`);
     await sql.query(`DELETE FROM ${schema}.ledger WHERE id = 7`);
     await sql.query(`TRUNCATE ${schema}.items, ${schema}.ledger`);
-    await until(() => events.length >= 8, '8 events');
+    await eventually(() => events.length >= 8, '8 events');
     await consumption.stop();
 
     const data = events.map((e) => e.data);
@@ -125,13 +107,13 @@ describePg('postgres/changes feed', () => {
     const feed = await createFeed({ tables: `${schema}.ledger`, operations: 'insert,delete' }, 'ledger-inserts');
     await host();
     await active(feed.id);
-    const { events, consumption } = await collectEvents(backend.bus, 'ledger-inserts');
+    const { events, consumption } = await harness.collectEvents<PgChange>({ trigger: 'ledger-inserts' });
     await sql.query(`INSERT INTO ${schema}.ledger VALUES (20, 1)`);
     await sql.query(`UPDATE ${schema}.ledger SET amount = 2 WHERE id = 20`);
     await sql.query(`DELETE FROM ${schema}.ledger WHERE id = 20`);
     await sql.query(`TRUNCATE ${schema}.ledger`);
     await sql.query(`INSERT INTO ${schema}.ledger VALUES (21, 1)`);
-    await until(() => events.length >= 3, '3 events');
+    await eventually(() => events.length >= 3, '3 events');
     await consumption.stop();
     expect(events.map((e) => `${e.data.operation} ${e.data.new?.id ?? e.data.old?.id}`)).toEqual(['insert 20', 'delete 20', 'insert 21']);
   });
@@ -141,14 +123,13 @@ describePg('postgres/changes feed', () => {
     const first = await host('h1');
     await active(feed.id);
     await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES (100, 'before')`);
-    const { events, consumption } = await collectEvents(backend.bus, 'downtime');
-    await until(() => events.length === 1, 'first event');
-    await first.stop();
-    hosts = [];
+    const { events, consumption } = await harness.collectEvents<PgChange>({ trigger: 'downtime' });
+    await eventually(() => events.length === 1, 'first event');
+    await harness.stopHost(first);
 
     for (let i = 101; i <= 130; i++) await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES ($1, 'while down')`, [i]);
     await sql.query(`UPDATE ${schema}.items SET name = 'renamed' WHERE id BETWEEN 101 AND 130`);
-    const lag = await until(async () => {
+    const lag = await eventually(async () => {
       const described = await describeFeed(feed);
       return described?.slotActive === false ? described : undefined;
     }, 'slot released');
@@ -156,7 +137,7 @@ describePg('postgres/changes feed', () => {
     expect(Number(lag?.lagBytes)).toBeGreaterThan(0);
 
     await host('h2');
-    await until(() => events.length >= 61, '61 events');
+    await eventually(() => events.length >= 61, '61 events');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await consumption.stop();
     expect(events).toHaveLength(61);
@@ -171,15 +152,15 @@ describePg('postgres/changes feed', () => {
     const name = replicationNameFor(feed.id, feed.params);
     await host();
     await active(feed.id);
-    const { events, consumption } = await collectEvents(backend.bus, 'recover');
+    const { events, consumption } = await harness.collectEvents<PgChange>({ trigger: 'recover' });
     await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES (300, 'before')`);
-    await until(() => events.length === 1, 'first event');
+    await eventually(() => events.length === 1, 'first event');
     await sql.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1', [name]);
     await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES (301, 'while reconnecting')`);
-    await until(async () => (await statusOf(repo, feed.id))?.failures === 1, 'failure recorded');
+    await eventually(async () => (await harness.statusOf(feed.id))?.failures === 1, 'failure recorded');
     await active(feed.id);
     await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES (302, 'after')`);
-    await until(() => events.length >= 3, '3 events');
+    await eventually(() => events.length >= 3, '3 events');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await consumption.stop();
     expect(events.map((e) => e.data.new?.id)).toEqual([300, 301, 302]);
@@ -189,14 +170,14 @@ describePg('postgres/changes feed', () => {
     const feed = await createFeed({ tables: `${schema}.items`, operations: 'insert' }, 'updated');
     const first = await host();
     await active(feed.id);
-    const { events, consumption } = await collectEvents(backend.bus, 'updated');
+    const { events, consumption } = await harness.collectEvents<PgChange>({ trigger: 'updated' });
     await sql.query(`INSERT INTO ${schema}.ledger VALUES (400, 1)`);
     const params = await registry.validateParams('postgres', 'changes', { connection: PG_URL, tables: `${schema}.items,${schema}.ledger`, operations: 'insert' }, { log: silentLogger(), signal: new AbortController().signal });
     await repo.feeds.put(feed.id, { ...feed, params, generation: 2 });
-    await until(async () => (await statusOf(repo, feed.id))?.generation === 2 && first.runningFeeds().includes(feed.id), 'restarted on generation 2');
+    await eventually(async () => (await harness.statusOf(feed.id))?.generation === 2 && first.runningFeeds().includes(feed.id), 'restarted on generation 2');
     await sql.query(`INSERT INTO ${schema}.ledger VALUES (401, 1)`);
     await sql.query(`INSERT INTO ${schema}.items (id, name) VALUES (402, 'x')`);
-    await until(() => events.length >= 2, '2 events');
+    await eventually(() => events.length >= 2, '2 events');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await consumption.stop();
     expect(events.map((e) => `${e.data.table} ${e.data.new?.id}`)).toEqual(['ledger 401', 'items 402']);
@@ -214,7 +195,7 @@ describePg('postgres/changes feed', () => {
     expect(JSON.stringify(described)).not.toContain('postgres://');
 
     await repo.feeds.put(feed.id, { ...feed, desired: 'deleted', generation: 2 });
-    await until(async () => (await repo.feeds.get(feed.id)) === null, 'feed record removed');
+    await eventually(async () => (await repo.feeds.get(feed.id)) === null, 'feed record removed');
     expect(await replicationObjects(name)).toEqual({ slot: false, publication: false });
   });
 
@@ -243,8 +224,8 @@ describePg('postgres/changes feed', () => {
     const broken = { ...feed, params: { ...feed.params, connection: 'postgres://postgres:Sup3r-Secret-Pw@127.0.0.1:5432/no_such_db_kindling' } };
     await repo.feeds.put(feed.id, broken);
     await host();
-    const status = await until(async () => {
-      const s = await statusOf(repo, feed.id);
+    const status = await eventually(async () => {
+      const s = await harness.statusOf(feed.id);
       return s?.status === 'disabled' ? s : undefined;
     }, 'feed disabled');
     expect(status.reason).toMatch(/the database does not exist: database "no_such_db_kindling" does not exist/);
