@@ -4,7 +4,8 @@ import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import { spawnSync } from 'node:child_process';
 import { describeWithService } from '../support/services.js';
 import { startOwnMosquitto, type OwnMosquitto } from './support/mosquitto.js';
-import { MqttHarness, until } from './support/mqtt-harness.js';
+import { eventually } from '@kindling/provider-testkit';
+import { MqttHarness } from './support/mqtt-harness.js';
 
 /**
  * A provider host killed while QoS 1 messages are in flight: the bus lets the first messages
@@ -97,13 +98,13 @@ describeWithMosquitto('mqtt/subscription when its provider host dies with QoS 1 
     await harness.untilStatus(feed.id, 'active');
 
     publishReadings(broker, 'plant/line1/reading');
-    await until(() => dying.unanswered > 0, 'messages in flight when the host dies');
+    await eventually(() => dying.unanswered > 0, 'messages in flight when the host dies');
     await harness.stopHost(first);
 
     const counting = new CountingBus(backend.bus);
     await harness.newHost({ bus: counting });
     const seen = () => new Set(events.map((e) => (e.data as { payload: { n: number } }).payload.n));
-    await until(() => seen().size === MESSAGES, `all ${MESSAGES} readings`, 20_000);
+    await eventually(() => seen().size === MESSAGES, `all ${MESSAGES} readings`, 20_000);
     return { events, dying, counting };
   };
 
@@ -120,7 +121,7 @@ describeWithMosquitto('mqtt/subscription when its provider host dies with QoS 1 
     const { events, dying, counting } = await killAndRestart({ idField: 'n', storeUnanswered: true });
     expect(dying.unanswered).toBeGreaterThan(0);
     // The broker delivered the unacknowledged messages again; they were on the bus already.
-    await until(() => counting.duplicates >= dying.unanswered, 'the redelivered messages absorbed as duplicates');
+    await eventually(() => counting.duplicates >= dying.unanswered, 'the redelivered messages absorbed as duplicates');
     await new Promise((resolve) => setTimeout(resolve, 200));
     const numbers = events.map((e) => (e.data as { payload: { n: number } }).payload.n).sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: MESSAGES }, (_, i) => i + 1));

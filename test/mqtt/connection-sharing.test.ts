@@ -5,7 +5,8 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '@kindling/mqtt-broker'
 import mqtt from 'mqtt';
 import { describeWithService } from '../support/services.js';
 import { startOwnMosquitto, type OwnMosquitto } from './support/mosquitto.js';
-import { MqttHarness, until } from './support/mqtt-harness.js';
+import { eventually } from '@kindling/provider-testkit';
+import { MqttHarness } from './support/mqtt-harness.js';
 
 /**
  * A thousand feeds on one broker, with the same credentials and no explicit client id, hold one
@@ -58,7 +59,7 @@ describeWithMosquitto.each(brokers)('1,000 mqtt/subscription feeds on $name', ({
     const events: CloudEvent[] = await harness.events('fleet');
     await harness.newHost();
     const feeds = await Promise.all(Array.from({ length: FEEDS }, (_, i) => harness.putFeed('fleet', { url: broker.url, topic: `fleet/${i}/temperature` })));
-    await until(async () => {
+    await eventually(async () => {
       const statuses = await Promise.all(feeds.map((feed) => harness.status(feed.id)));
       return statuses.every((status) => status?.status === 'active');
     }, 'every feed active', 60_000);
@@ -69,7 +70,7 @@ describeWithMosquitto.each(brokers)('1,000 mqtt/subscription feeds on $name', ({
     const picked = [0, 1, 499, 998, 999];
     for (const i of picked) await publisher.publishAsync(`fleet/${i}/temperature`, JSON.stringify({ i }), { qos: 1 });
     await publisher.endAsync();
-    await until(() => events.length === picked.length, 'one event per message');
+    await eventually(() => events.length === picked.length, 'one event per message');
     for (const event of events) {
       const { i } = (event.data as { payload: { i: number } }).payload;
       expect(event.source).toBe(`/kindling/providers/mqtt/feeds/${feeds[i]?.id}`);

@@ -4,7 +4,8 @@ import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import mqtt from 'mqtt';
 import { describeWithService } from '../support/services.js';
 import { startOwnMosquitto, type OwnMosquitto } from './support/mosquitto.js';
-import { MqttHarness, until } from './support/mqtt-harness.js';
+import { eventually } from '@kindling/provider-testkit';
+import { MqttHarness } from './support/mqtt-harness.js';
 
 /**
  * What a feed's status says when its broker goes away, comes back, or refuses its credentials;
@@ -45,7 +46,7 @@ describeWithMosquitto('mqtt/subscription resilience', () => {
     const feed = await harness.putFeed('temps', { url: broker.url, topic: 'room/+/temperature' });
     await harness.untilStatus(feed.id, 'active');
     await publish(broker, 'room/a/temperature', '{"c": 20}');
-    await until(() => events.length === 1, 'the first event');
+    await eventually(() => events.length === 1, 'the first event');
 
     await broker.stop();
     const failing = await harness.untilStatus(feed.id, 'failing');
@@ -55,7 +56,7 @@ describeWithMosquitto('mqtt/subscription resilience', () => {
     await broker.start();
     await harness.untilStatus(feed.id, 'active', 15_000);
     await publish(broker, 'room/b/temperature', '{"c": 21}');
-    await until(() => events.length === 2, 'an event published after the broker came back');
+    await eventually(() => events.length === 2, 'an event published after the broker came back');
     expect(events.map((e) => e.subject)).toEqual(['room/a/temperature', 'room/b/temperature']);
   });
 
@@ -71,7 +72,7 @@ describeWithMosquitto('mqtt/subscription resilience', () => {
     await broker.start();
     await harness.untilStatus(feed.id, 'active', 15_000);
     await publish(broker, 'room/x', '{"c": 1}');
-    await until(() => events.length === 1, 'an event');
+    await eventually(() => events.length === 1, 'an event');
   });
 
   it.each([4, 5] as const)('is disabled, not retried, when the broker refuses its credentials (MQTT protocol version %d)', async (protocolVersion) => {
@@ -93,7 +94,7 @@ describeWithMosquitto('mqtt/subscription resilience', () => {
     const feed = await harness.putFeed('temps', { url: broker.url, topic: 'room/#', username: USER, password: PASSWORD });
     await harness.untilStatus(feed.id, 'active');
     await publish(broker, 'room/a', '{"c": 20}', { username: USER, password: PASSWORD });
-    await until(() => events.length === 1, 'an event');
+    await eventually(() => events.length === 1, 'an event');
 
     await broker.stop();
     const failing = await harness.untilStatus(feed.id, 'failing');

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { describeWithService } from '../support/services.js';
-import { MqttHarness, until } from './support/mqtt-harness.js';
+import { eventually } from '@kindling/provider-testkit';
+import { MqttHarness } from './support/mqtt-harness.js';
 
 /**
  * A subscription feed against a real broker, driven by the real FeedHost on the embedded
@@ -109,7 +110,7 @@ describeWithMosquitto.each([mosquitto, embeddedBroker])('mqtt/subscription on $n
     await broker.publish(`${prefix}/alarm`, '{"armed": true}', 1);
     await broker.publish(`${prefix}/done/temperature`, '{"temperature": 99}', 1);
 
-    await until(() => events.some((e) => e.subject === `${prefix}/done/temperature`), 'the last event');
+    await eventually(() => events.some((e) => e.subject === `${prefix}/done/temperature`), 'the last event');
     expect(events.map((e) => e.subject)).toEqual([
       `${prefix}/s1/temperature`,
       `${prefix}/alarm/door/front`,
@@ -134,7 +135,7 @@ describeWithMosquitto.each([mosquitto, embeddedBroker])('mqtt/subscription on $n
       for (let n = 1; n <= 3; n++) await broker.publish(`${prefix}/q${qos}`, JSON.stringify({ n }), qos);
     }
     for (const qos of [0, 1, 2] as const) {
-      await until(() => events[qos]?.length === 3, `three QoS ${qos} events`);
+      await eventually(() => events[qos]?.length === 3, `three QoS ${qos} events`);
       expect(events[qos]?.map((e) => (e.data as { payload: { n: number } }).payload.n)).toEqual([1, 2, 3]);
     }
   });
@@ -156,7 +157,7 @@ describeWithMosquitto.each([mosquitto, embeddedBroker])('mqtt/subscription on $n
     await broker.publish(`${prefix}/text`, bytes, 1);
     await broker.publish(`${prefix}/binary`, bytes, 1);
 
-    await until(() => json.length === 3 && text.length === 2 && binary.length === 1, 'six events');
+    await eventually(() => json.length === 3 && text.length === 2 && binary.length === 1, 'six events');
     expect(json[0]?.data).toEqual({ topic: `${prefix}/json`, payload: { ok: [1, 2] } });
     expect(json[1]?.data).toMatchObject({ payload: null, payloadBase64: Buffer.from('{not json').toString('base64'), payloadBytes: 9 });
     expect((json[1]?.data as { error: string }).error).toMatch(/^payload is not valid JSON/);
@@ -176,10 +177,10 @@ describeWithMosquitto.each([mosquitto, embeddedBroker])('mqtt/subscription on $n
     await broker.publish(`${prefix}/garage/temperature`, '{"temperature": 40}', 1);
     await broker.publish(`${prefix}/kitchen/temperature`, '{"temperature": 31}', 1);
 
-    await until(() => events.length === 2, 'two hot readings');
+    await eventually(() => events.length === 2, 'two hot readings');
     // A later message arriving proves the others were looked at and left out, not still on their way.
     await broker.publish(`${prefix}/kitchen/temperature`, '{"temperature": 50}', 1);
-    await until(() => events.length === 3, 'a third hot reading');
+    await eventually(() => events.length === 3, 'a third hot reading');
     expect(events.map((e) => (e.data as { payload: { temperature: number } }).payload.temperature)).toEqual([35, 31, 50]);
   });
 
@@ -194,7 +195,7 @@ describeWithMosquitto.each([mosquitto, embeddedBroker])('mqtt/subscription on $n
     await broker.publish(`${prefix}/b/reading`, '{"meta": {"seq": 1}, "v": 2}', 1);
     await broker.publish(`${prefix}/a/reading`, '{"meta": {"seq": 2}, "v": 3}', 1);
 
-    await until(() => events.some((e) => (e.data as { payload: { v: number } }).payload.v === 3), 'the last reading');
+    await eventually(() => events.some((e) => (e.data as { payload: { v: number } }).payload.v === 3), 'the last reading');
     expect(events.map((e) => (e.data as { payload: { v: number } }).payload.v)).toEqual([1, 2, 3]);
   });
 
@@ -210,7 +211,7 @@ describeWithMosquitto.each([mosquitto, embeddedBroker])('mqtt/subscription on $n
 
     await broker.publish(`${prefix}/one`, '{"n": 1}', 1);
     await broker.publish(`${prefix}/two`, '{"n": 2}', 1);
-    await until(() => all.length === 2 && one.length === 1, 'three events');
+    await eventually(() => all.length === 2 && one.length === 1, 'three events');
     expect(all.map((e) => e.subject)).toEqual([`${prefix}/one`, `${prefix}/two`]);
     expect(one.map((e) => e.subject)).toEqual([`${prefix}/one`]);
   });
@@ -236,7 +237,7 @@ describeWithMosquitto.each([mosquitto, embeddedBroker])('mqtt/subscription on $n
     }
     await Promise.all(sends);
     await publisher.endAsync();
-    await until(() => new Set(events.map((e) => (e.data as { payload: { n: number } }).payload.n)).size === 300, 'all 300 messages', 15_000);
+    await eventually(() => new Set(events.map((e) => (e.data as { payload: { n: number } }).payload.n)).size === 300, 'all 300 messages', 15_000);
   });
 });
 
@@ -268,9 +269,9 @@ describeWithMosquitto('mqtt/subscription with MQTT 5 on the system Mosquitto', (
     await harness.untilStatus(b.id, 'active');
 
     for (const topic of [`${prefix}/x/t`, `${prefix}/y/t`, `${prefix}/z/u`]) await mosquitto.publish(topic, '{}', 1);
-    await until(() => wide.length === 3 && narrow.length === 2, 'five events');
+    await eventually(() => wide.length === 3 && narrow.length === 2, 'five events');
     await mosquitto.publish(`${prefix}/end`, '{}', 1);
-    await until(() => wide.length === 4, 'the last event');
+    await eventually(() => wide.length === 4, 'the last event');
     expect(wide.map((e) => e.subject)).toEqual([`${prefix}/x/t`, `${prefix}/y/t`, `${prefix}/z/u`, `${prefix}/end`]);
     expect(narrow.map((e) => e.subject)).toEqual([`${prefix}/x/t`, `${prefix}/y/t`]);
   });
@@ -285,7 +286,7 @@ describeWithMosquitto('mqtt/subscription with MQTT 5 on the system Mosquitto', (
     for (const member of members) await harness.untilStatus(member.id, 'active');
 
     for (let n = 1; n <= 20; n++) await mosquitto.publish(`${prefix}/load`, JSON.stringify({ n }), 1);
-    await until(() => events.length === 20, 'twenty events');
+    await eventually(() => events.length === 20, 'twenty events');
     expect(events.map((e) => (e.data as { payload: { n: number } }).payload.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     const bySource = new Set(events.map((e) => e.source));
     expect(bySource.size).toBe(2);
@@ -311,7 +312,7 @@ describeWithMosquitto('mqtt/subscription over WebSockets', () => {
       const publisher = await mqtt.connectAsync(`ws://127.0.0.1:${port}`, { clientId: `pub-${randomId(4)}` });
       await publisher.publishAsync('ws/a', '{"over": "websocket"}', { qos: 1 });
       await publisher.endAsync();
-      await until(() => events.length === 1, 'an event');
+      await eventually(() => events.length === 1, 'an event');
       expect(events[0]?.data).toEqual({ topic: 'ws/a', payload: { over: 'websocket' } });
     } finally {
       await harness.close();
