@@ -1,22 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import {
-  decodeJson,
-  FeedHost,
-  FeedRepository,
-  ProviderRegistry,
-  randomId,
-  silentLogger,
-  Streams,
-  Subjects,
-  type CloudEvent,
-  type Consumption,
-  type EventBus,
-  type FeedRecord,
-  type KeyValueStore,
-} from '@kindling/core';
+import { randomId, silentLogger, Streams, type CloudEvent, type Consumption, type EventBus, type FeedHost, type FeedRecord, type KeyValueStore } from '@kindling/core';
 import { alarmEventId, alarmsProvider, MISFIRE_GRACE_MS, type AlarmCursor } from '@kindling/alarms';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
+import { eventually, openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,75 +29,34 @@ interface BackendFactory {
   destroy(): Promise<void>;
 }
 
-async function until<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function alarmsOnFeedHost(factory: () => BackendFactory): void {
   let backends: BackendFactory;
   let backend: Backend;
+  let harness: FeedHarness;
   let host: FeedHost;
   let consumption: Consumption | undefined;
   let events: CloudEvent[];
 
+  /** The platform on the backend open now (a restart opens it again). */
+  const openHarness = async () => {
+    harness = await openFeedHarness({ providers: [alarmsProvider], backend, log: silentLogger(), feedDefaults: { kind: 'interval', trigger: 'every-second' } });
+  };
+
   const startHost = async () => {
-    host = new FeedHost({
-      store: backend.store,
-      bus: backend.bus,
-      registry: new ProviderRegistry([alarmsProvider]),
-      log: silentLogger(),
-      publicUrl: 'http://127.0.0.1:3233',
-      hostId: `alarms-${randomId(3)}`,
-    });
-    await host.start();
+    host = await harness.startHost({ hostId: `alarms-${randomId(3)}` });
   };
 
   const collect = async () => {
-    events = [];
-    const seen = new Set<string>();
-    consumption = await backend.bus.consume({ durable: `alarms-test-${randomId(4)}`, filter: Subjects.allEvents }, async (message) => {
-      const event = decodeJson<CloudEvent>(message.data);
-      // A redelivery is not a second fire: the stream count below checks fires.
-      if (!seen.has(event.id)) events.push(event);
-      seen.add(event.id);
-      message.ack();
-    });
+    // A redelivery is not a second fire (`unique`): the stream count below checks fires.
+    ({ events, consumption } = await harness.collectEvents({ durablePrefix: 'alarms-test', unique: true }));
   };
 
-  const putFeed = async (params: Record<string, unknown>): Promise<FeedRecord> => {
-    const registry = new ProviderRegistry([alarmsProvider]);
-    const record: FeedRecord = {
-      id: `alarm-${randomId(4)}`,
-      namespace: 'guest',
-      trigger: 'every-second',
-      provider: 'alarms',
-      kind: 'interval',
-      params: await registry.validateParams('alarms', 'interval', params, { log: silentLogger(), signal: new AbortController().signal }),
-      desired: 'active',
-      generation: 1,
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-    };
-    await (await FeedRepository.open(backend.store)).feeds.put(record.id, record);
-    return record;
-  };
-
-  const update = async (record: FeedRecord, patch: Partial<FeedRecord>): Promise<FeedRecord> => {
-    const next = { ...record, ...patch, updatedAt: Date.now() };
-    await (await FeedRepository.open(backend.store)).feeds.put(record.id, next);
-    return next;
-  };
-
-  const statusOf = async (feedId: string) => (await (await FeedRepository.open(backend.store)).statuses.get(feedId))?.value;
-  const cursorOf = async (feedId: string) => (await (await FeedRepository.open(backend.store)).cursors.get(feedId))?.value as AlarmCursor | undefined;
+  const putFeed = (params: Record<string, unknown>): Promise<FeedRecord> => harness.putFeed(params, { id: `alarm-${randomId(4)}` });
+  const update = (record: FeedRecord, patch: Partial<FeedRecord>): Promise<FeedRecord> => harness.putRecord({ ...record, ...patch, updatedAt: Date.now() });
+  const statusOf = (feedId: string) => harness.statusOf(feedId);
+  const cursorOf = async (feedId: string) => (await harness.repo.cursors.get(feedId))?.value as AlarmCursor | undefined;
   const scheduledTimes = () => events.map((e) => Date.parse(e.time)).sort((a, b) => a - b);
 
   /** Each event is the slot it claims: one second apart, id derived from feed and scheduled time. */
@@ -122,6 +68,7 @@ function alarmsOnFeedHost(factory: () => BackendFactory): void {
   beforeEach(async () => {
     backends = factory();
     backend = await backends.open();
+    await openHarness();
   });
 
   afterEach(async () => {
@@ -136,22 +83,22 @@ function alarmsOnFeedHost(factory: () => BackendFactory): void {
     await collect();
     await startHost();
     let feed = await putFeed({ seconds: 1, catchUp: 'all', trigger_payload: { job: 'report' } });
-    await until(() => events.length >= 3, 'three fires');
+    await eventually(() => events.length >= 3, 'three fires');
     expect(events[0]).toMatchObject({ type: 'dev.kindling.alarms.interval', kindlingtrigger: 'every-second', data: { job: 'report' } });
     expectSlots(feed.id, scheduledTimes().slice(0, 3));
     expect(await statusOf(feed.id)).toMatchObject({ status: 'active' });
 
     feed = await update(feed, { desired: 'paused', generation: 2 });
-    await until(async () => (await statusOf(feed.id))?.status === 'paused', 'paused');
+    await eventually(async () => (await statusOf(feed.id))?.status === 'paused', 'paused');
     const last = (await cursorOf(feed.id))?.lastFireAt as number;
-    await until(() => scheduledTimes().includes(last), 'the last fire before the pause delivered');
+    await eventually(() => scheduledTimes().includes(last), 'the last fire before the pause delivered');
     const firedBeforePause = events.length;
     await pause(2500);
     expect(events).toHaveLength(firedBeforePause);
 
     const resumedAt = Date.now();
     feed = await update(feed, { desired: 'active', generation: 3 });
-    await until(() => events.length >= firedBeforePause + 2, 'fires after resume');
+    await eventually(() => events.length >= firedBeforePause + 2, 'fires after resume');
     const after = scheduledTimes().slice(firedBeforePause);
     // catchUp 'all' makes up downtime, not a pause: nothing from the paused seconds.
     expect(after[0]).toBeGreaterThanOrEqual(resumedAt - MISFIRE_GRACE_MS);
@@ -162,20 +109,21 @@ function alarmsOnFeedHost(factory: () => BackendFactory): void {
   it('resumes from the stored cursor after a restart: every slot fired exactly once, downtime made up', async () => {
     await startHost();
     const feed = await putFeed({ seconds: 1, catchUp: 'all' });
-    await until(async () => ((await cursorOf(feed.id))?.fires ?? 0) >= 2, 'two fires');
+    await eventually(async () => ((await cursorOf(feed.id))?.fires ?? 0) >= 2, 'two fires');
     await host.stop();
     await backend.close();
     await pause(1800); // down over at least one slot
 
     backend = await backends.open();
+    await openHarness();
     const before = (await cursorOf(feed.id)) as AlarmCursor;
     await startHost();
-    await until(async () => ((await cursorOf(feed.id))?.fires ?? 0) >= before.fires + 3, 'fires after the restart');
+    await eventually(async () => ((await cursorOf(feed.id))?.fires ?? 0) >= before.fires + 3, 'fires after the restart');
     await host.stop();
 
     await collect();
     const fired = (await cursorOf(feed.id)) as AlarmCursor;
-    await until(() => events.length >= fired.fires, `all ${fired.fires} fires read back`);
+    await eventually(() => events.length >= fired.fires, `all ${fired.fires} fires read back`);
     const times = scheduledTimes();
     expect(times).toHaveLength(fired.fires);
     expectSlots(feed.id, times);
