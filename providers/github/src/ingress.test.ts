@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CloudEvent } from '@kindling/core';
-import { eventually, IngressHarness, signBody } from './testing/ingress-harness.js';
+import { eventually } from '@kindling/provider-testkit';
+import { IngressHarness, signBody } from './testing/ingress-harness.js';
 
 interface WebhookDefinition {
   name: string;
@@ -164,14 +165,14 @@ describe('github/webhook ingress (createApi + FeedHost + embedded backend, over 
       const secret = await harness.secretOf('paused');
       const push = { event: 'push', payload: { ref: 'refs/heads/main', repository: { full_name: 'octo/hello' } } };
       expect((await harness.request('POST', '/api/v1/namespaces/guest/feeds/paused', { action: 'pause' })).status).toBe(200);
-      const whilePaused = await eventually('the pause to reach the host', async () => {
+      const whilePaused = await eventually(async () => {
         const response = await harness.deliver(feed.id, secret, push);
         return response.status === 200 ? response : undefined;
-      });
+      }, 'the pause to reach the host');
       expect(whilePaused.json()).toEqual({ fired: false, reason: 'the feed is paused' });
       expect(harness.bus.fired.filter((event) => event.kindlingtrigger === 'paused')).toEqual([]);
       expect((await harness.request('POST', '/api/v1/namespaces/guest/feeds/paused', { action: 'unpause' })).status).toBe(200);
-      await eventually('the resumed feed to fire', async () => (await harness.deliver(feed.id, secret, push)).status === 202);
+      await eventually(async () => (await harness.deliver(feed.id, secret, push)).status === 202, 'the resumed feed to fire');
     });
 
     it('answers 503 when the bus cannot store the event, and fires the same delivery once redelivered', async () => {

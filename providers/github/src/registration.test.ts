@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FakeGitHubApi } from './testing/fake-github-api.js';
-import { eventually, GUEST_KEY, IngressHarness, PUBLIC_URL } from './testing/ingress-harness.js';
+import { eventually } from '@kindling/provider-testkit';
+import { GUEST_KEY, IngressHarness, PUBLIC_URL } from './testing/ingress-harness.js';
 import { ManualClock } from './testing/manual-clock.js';
 
 // github.com cannot be reached from here: these tests run the provider against a stand-in of
@@ -36,23 +37,23 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
   }
 
   async function untilStatus(trigger: string, status: string): Promise<{ status: string; reason?: string }> {
-    return eventually(`feed ${trigger} to be ${status}`, async () => {
+    return eventually(async () => {
       const current = await statusOf(trigger);
       return current.status === status ? current : undefined;
-    });
+    }, `feed ${trigger} to be ${status}`);
   }
 
   /** Waits until the feed's keeper sleeps (its next check is scheduled), then runs that check. */
   async function runNextCheck(): Promise<void> {
-    await eventually('the next hook check to be scheduled', () => clock.pending > 0);
+    await eventually(() => clock.pending > 0, 'the next hook check to be scheduled');
     clock.runPending();
   }
 
   async function registeredHook(trigger: string) {
-    return eventually(`the hook of ${trigger}`, async () => {
+    return eventually(async () => {
       const hookId = (await harness.readFeed(trigger)).details?.hookId;
       return typeof hookId === 'number' ? github.hooksOf('octo/hello').find((hook) => hook.id === hookId) : undefined;
-    });
+    }, `the hook of ${trigger}`);
   }
 
   it('CREATE registers one hook at the feed URL with a generated secret, JSON content and the events; deliveries signed with it fire', async () => {
@@ -80,7 +81,7 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     await harness.createFeed('pushes', params());
     const hook = await registeredHook('pushes');
     await harness.restartHost();
-    await eventually('the restarted feed to update its hook', () => github.callsTo('PATCH').length === 1);
+    await eventually(() => github.callsTo('PATCH').length === 1, 'the restarted feed to update its hook');
     expect(github.callsTo('POST')).toHaveLength(1);
     expect(github.callsTo('PATCH')[0]?.path).toBe(`/repos/octo/hello/hooks/${hook.id}`);
     expect(github.hooksOf('octo/hello').map((h) => h.id)).toEqual([hook.id]);
@@ -91,7 +92,7 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     const hook = await registeredHook('pushes');
     const updated = await harness.request('PUT', '/api/v1/namespaces/guest/feeds/pushes?overwrite=true', { params: { events: ['release', 'issues.opened'] } });
     expect(updated.status).toBe(200);
-    await eventually('the hook to get the new events', () => hook.events.join() === 'issues,release');
+    await eventually(() => hook.events.join() === 'issues,release', 'the hook to get the new events');
     expect(github.callsTo('POST')).toHaveLength(1);
     expect(github.hooksOf('octo/hello')).toHaveLength(1);
   });
@@ -101,11 +102,11 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     const hook = await registeredHook('pushes');
     github.hooksOf('octo/hello').splice(0);
     await runNextCheck();
-    const repaired = await eventually('a new hook', () => github.hooksOf('octo/hello')[0]);
+    const repaired = await eventually(() => github.hooksOf('octo/hello')[0], 'a new hook');
     expect(repaired.id).not.toBe(hook.id);
     expect(repaired.config).toEqual(hook.config);
     expect(github.calls.map((call) => call.method).slice(-3)).toEqual(['GET', 'GET', 'POST']);
-    await eventually('READ to show the new hook id', async () => (await harness.readFeed('pushes')).details.hookId === repaired.id);
+    await eventually(async () => (await harness.readFeed('pushes')).details.hookId === repaired.id, 'READ to show the new hook id');
     expect((await harness.deliver(feed.id, repaired.config.secret as string, { event: 'push', payload: push })).status).toBe(202);
   });
 
@@ -116,7 +117,7 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     Object.assign(hook, { active: false, events: ['push'] });
     delete hook.config.secret;
     await runNextCheck();
-    await eventually('the hook to be restored', () => hook.active && hook.config.secret === secret && hook.events.join() === 'pull_request,push');
+    await eventually(() => hook.active && hook.config.secret === secret && hook.events.join() === 'pull_request,push', 'the hook to be restored');
     expect(github.hooksOf('octo/hello')).toHaveLength(1);
   });
 
@@ -126,7 +127,7 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     await harness.host.stop();
     github.hooksOf('octo/hello').splice(0);
     await harness.restartHost();
-    await eventually('the hook to be registered again', () => github.hooksOf('octo/hello').length === 1);
+    await eventually(() => github.hooksOf('octo/hello').length === 1, 'the hook to be registered again');
     expect(github.callsTo('POST')).toHaveLength(2);
   });
 
@@ -135,7 +136,7 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     await harness.createFeed('pushes', params());
     const hook = await registeredHook('pushes');
     expect((await harness.request('DELETE', '/api/v1/namespaces/guest/triggers/pushes')).status).toBe(200);
-    await eventually('the hook to be deleted', () => github.callsTo('DELETE').length === 1);
+    await eventually(() => github.callsTo('DELETE').length === 1, 'the hook to be deleted');
     expect(github.callsTo('DELETE')[0]?.path).toBe(`/repos/octo/hello/hooks/${hook.id}`);
     expect(github.hooksOf('octo/hello').map((h) => h.config.url)).toEqual(['https://ci.example/hook']);
 
@@ -143,7 +144,7 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     const second = await registeredHook('again');
     github.hooksOf('octo/hello').splice(github.hooksOf('octo/hello').indexOf(second), 1);
     expect((await harness.request('DELETE', '/api/v1/namespaces/guest/triggers/again')).status).toBe(200);
-    await eventually('the feed to be removed', async () => (await harness.request('GET', '/api/v1/namespaces/guest/feeds/again')).status === 404);
+    await eventually(async () => (await harness.request('GET', '/api/v1/namespaces/guest/feeds/again')).status === 404, 'the feed to be removed');
     expect(harness.logs.containing('feed teardown failed')).toEqual([]);
   });
 
@@ -154,11 +155,11 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     const duplicate = github.addHook('octo/hello', { url: `${PUBLIC_URL}/hooks/github/${feed.id}`, events: ['push'] });
     const updated = await harness.request('PUT', '/api/v1/namespaces/guest/feeds/by-hand?overwrite=true', { params: { accessToken: TOKEN, baseUrl: github.url } });
     expect(updated.status).toBe(200);
-    await eventually('the duplicate to be removed', () => github.callsTo('DELETE').length === 1);
+    await eventually(() => github.callsTo('DELETE').length === 1, 'the duplicate to be removed');
     expect(github.callsTo('POST')).toEqual([]);
     expect(github.callsTo('DELETE')[0]?.path).toBe(`/repos/octo/hello/hooks/${duplicate.id}`);
     expect(github.hooksOf('octo/hello')).toEqual([expect.objectContaining({ id: first.id, config: expect.objectContaining({ secret, content_type: 'json' }) })]);
-    await eventually('READ to show the adopted hook', async () => (await harness.readFeed('by-hand')).details.hookId === first.id);
+    await eventually(async () => (await harness.readFeed('by-hand')).details.hookId === first.id, 'READ to show the adopted hook');
   });
 
   it('a revoked token disables the feed with GitHub\'s message, and it is not retried', async () => {
@@ -188,7 +189,7 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     const feed = await harness.createFeed('pushes', params());
     const failing = await untilStatus('pushes', 'failing');
     expect(failing.reason).toContain(`GitHub rate limit reached while registering the hook on repository octo/hello; retrying after ${new Date(reset * 1000).toISOString()}`);
-    const secret = await eventually('the stored secret', () => readSecret(feed.id));
+    const secret = await eventually(() => readSecret(feed.id), 'the stored secret');
     expect((await harness.deliver(feed.id, secret, { event: 'push', payload: push })).status).toBe(202);
     await runNextCheck();
     await untilStatus('pushes', 'active');
@@ -208,12 +209,12 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     await harness.createFeed('pushes', params());
     await registeredHook('pushes');
     expect((await harness.request('PUT', '/api/v1/namespaces/guest/feeds/pushes?overwrite=true', { params: { repository: 'octo/other' } })).status).toBe(200);
-    await eventually('the hook to move', () => github.hooksOf('octo/hello').length === 0 && github.hooksOf('octo/other').length === 1);
+    await eventually(() => github.hooksOf('octo/hello').length === 0 && github.hooksOf('octo/other').length === 1, 'the hook to move');
   });
 
   it('an organisation feed registers an organisation hook', async () => {
     await harness.createFeed('org-wide', { organization: 'octo', events: 'repository', accessToken: TOKEN, baseUrl: github.url });
-    await eventually('the organisation hook', () => github.hooksOf('org:octo').length === 1);
+    await eventually(() => github.hooksOf('org:octo').length === 1, 'the organisation hook');
     expect(github.callsTo('POST')[0]?.path).toBe('/orgs/octo/hooks');
     expect(github.hooksOf('org:octo')[0]?.events).toEqual(['repository']);
   });
@@ -231,7 +232,7 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
       baseUrl: github.url,
     });
     expect(invoked.status).toBe(200);
-    await eventually('the hook', () => github.hooksOf('octo/hello').length === 1);
+    await eventually(() => github.hooksOf('octo/hello').length === 1, 'the hook');
     expect(github.hooksOf('octo/hello')[0]?.events).toEqual(['pull_request', 'push']);
   });
 

@@ -15,6 +15,7 @@ import {
   type Logger,
 } from '@kindling/core';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
+import { eventually } from '@kindling/provider-testkit';
 import type { FastifyInstance } from 'fastify';
 import { githubProvider } from '../github-provider.js';
 
@@ -173,10 +174,10 @@ export class IngressHarness {
 
   /** The feed's webhook secret, as READ shows it to a user without a token. */
   async secretOf(trigger: string): Promise<string> {
-    return eventually(`the secret of ${trigger}`, async () => {
+    return eventually(async () => {
       const secret = (await this.readFeed(trigger)).details?.secret;
       return typeof secret === 'string' && secret !== '********' ? secret : undefined;
-    });
+    }, `the secret of ${trigger}`);
   }
 
   /** A plain node:http POST on a kept-alive connection (fetch costs a few ms a request under jest). */
@@ -223,16 +224,5 @@ export class IngressHarness {
     await this.api.close();
     await this.host.stop();
     await this.backend.close();
-  }
-}
-
-/** Polls `check` until it returns something other than undefined/false; fails after `timeoutMs` naming `what`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
