@@ -1,5 +1,6 @@
-import { messageOf, type BusMessage, type Consumption, type Logger, type MessageHandler } from '@kindling/core';
+import { messageOf, type Consumption, type Logger, type MessageHandler } from '@kindling/core';
 import type { Consumer, ConsumerMessages, JsMsg } from 'nats';
+import { NatsBusMessage } from './nats-bus-message.js';
 import type { NatsScope } from './nats-scope.js';
 
 /** How long one pull request waits on the server for messages before it is renewed. */
@@ -89,7 +90,7 @@ export class NatsSubscriber implements Consumption {
 
   private async handle(message: JsMsg): Promise<void> {
     try {
-      await this.handler(this.toBusMessage(message));
+      await this.handler(new NatsBusMessage(message, this.scope.unscopedSubject(message.subject)));
     } catch (error) {
       // Left unsettled, the message comes back after the ack wait.
       this.log.error({ consumer: this.durable, subject: message.subject, seq: message.seq, err: messageOf(error) }, 'message handler failed');
@@ -98,21 +99,5 @@ export class NatsSubscriber implements Consumption {
       if (this.stopped && this.inFlight === 0) this.whenIdle?.();
       this.refill();
     }
-  }
-
-  private toBusMessage(message: JsMsg): BusMessage {
-    const headers: Record<string, string> = {};
-    if (message.headers) for (const key of message.headers.keys()) headers[key] = message.headers.get(key);
-    return {
-      subject: this.scope.unscopedSubject(message.subject),
-      data: message.data,
-      headers,
-      deliveryCount: message.info.deliveryCount,
-      seq: message.seq,
-      ack: () => message.ack(),
-      nak: (delayMs?: number) => message.nak(delayMs),
-      term: () => message.term(),
-      working: () => message.working(),
-    };
   }
 }
