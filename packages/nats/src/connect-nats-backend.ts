@@ -87,8 +87,9 @@ export async function connectNatsBackend(options: NatsBackendOptions): Promise<N
       close() {
         closing ??= (async () => {
           await Promise.all([bus.close(), store.close()]);
-          publisher.close();
+          // Draining delivers the acks that arrive meanwhile; what is still waiting after it fails.
           if (!nc.isClosed()) await nc.drain();
+          publisher.close();
         })();
         return closing;
       },
