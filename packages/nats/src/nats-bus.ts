@@ -27,6 +27,9 @@ import { NatsSubscriber } from './nats-subscriber.js';
 /** JetStream de-duplicates messages with the same id within the stream's duplicate window. */
 const MSG_ID_HEADER = 'Nats-Msg-Id';
 
+/** Bound of the checked-subjects memo (it starts over when full). */
+const CHECKED_SUBJECTS_MAX = 10_000;
+
 const consumeOptionsSchema = z.strictObject({
   durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and - only'),
   filter: z.string().min(1),
@@ -42,6 +45,8 @@ const consumeOptionsSchema = z.strictObject({
 export class NatsBus implements EventBus {
   private readonly subscribers = new Set<NatsSubscriber>();
   private readonly listeners = new Set<Subscription>();
+  /** Subjects found valid and inside a stream: publishers repeat a few subjects many times. */
+  private readonly checkedSubjects = new Set<string>();
   private closed = false;
 
   constructor(
@@ -55,9 +60,13 @@ export class NatsBus implements EventBus {
 
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
     this.assertOpen();
-    assertSubject(subject);
-    if (!Object.values(Streams).some((stream) => stream.subjects.some((filter) => subjectMatches(filter, subject)))) {
-      throw new KindlingError('KND_VALIDATION', `'subject' ${subject} belongs to no stream (${allStreamSubjects()}).`, { field: 'subject' });
+    if (!this.checkedSubjects.has(subject)) {
+      assertSubject(subject);
+      if (!Object.values(Streams).some((stream) => stream.subjects.some((filter) => subjectMatches(filter, subject)))) {
+        throw new KindlingError('KND_VALIDATION', `'subject' ${subject} belongs to no stream (${allStreamSubjects()}).`, { field: 'subject' });
+      }
+      if (this.checkedSubjects.size >= CHECKED_SUBJECTS_MAX) this.checkedSubjects.clear();
+      this.checkedSubjects.add(subject);
     }
     let headers: MsgHdrs | undefined;
     if (options.msgId !== undefined || (options.headers && Object.keys(options.headers).length > 0)) {
