@@ -202,10 +202,13 @@ export const leaksSocket = memoryProvider('leaks-socket', {
   },
 });
 
-/** Breaks KIT_LOGS_SECRET: logs the token it polls with. */
+/**
+ * Breaks KIT_LOGS_SECRET: prints the token it polls with. (Through `ctx.log` the host would have
+ * scrubbed it; around it, nothing does.)
+ */
 export const logsSecret = memoryProvider('logs-secret', {
   start(feed, ctx) {
-    ctx.log.info(`polling ${feed.params.source} with token ${feed.params.token ?? ''}`);
+    console.info(`polling ${feed.params.source} with token ${feed.params.token ?? ''}`);
     const loop = pollLoop(feed, ctx, (source, position) => fireNew(ctx, source, position));
     return { stop: () => loop };
   },
