@@ -15,6 +15,7 @@ import {
   type InvocationMessage,
   type KeyValue,
   type SequenceExec,
+  type Versioned,
 } from '@kindling/core';
 import type { ActionRuntime } from '../runtime/action-runtime.js';
 import { Messages } from '../runtime/messages.js';
@@ -51,10 +52,19 @@ interface SequenceRun {
 export class ActionExecutor {
   constructor(private readonly options: ActionExecutorOptions) {}
 
-  async execute(invocation: InvocationMessage): Promise<ActivationRecord> {
+  /** Reads the action an invocation names. */
+  lookup(invocation: Pick<InvocationMessage, 'namespace' | 'action'>): Promise<Versioned<ActionRecord> | null> {
+    return this.options.entities.get('actions', invocation.namespace, invocation.action);
+  }
+
+  /**
+   * Runs the invocation. `lookup` is the action's store read when the caller already started it
+   * (the invoker reads the action alongside its has-this-run check: one round trip, not two).
+   */
+  async execute(invocation: InvocationMessage, lookup?: Promise<Versioned<ActionRecord> | null>): Promise<ActivationRecord> {
     const { namespace, action: name } = invocation;
     const subject = invocation.subject ?? namespace;
-    const found = await this.options.entities.get('actions', namespace, name);
+    const found = await (lookup ?? this.lookup(invocation));
     if (!found) {
       return failedActivationRecord(
         { ...invocation, name, subject },

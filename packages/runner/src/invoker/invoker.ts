@@ -131,12 +131,17 @@ export class Invoker {
     this.inFlight.add(activationId);
     const heartbeat = setInterval(() => message.working(), Math.max(1_000, Math.floor(this.ackWaitMs / 3)));
     try {
+      const unstored = this.unstored.get(activationId);
+      // The action is read alongside the has-it-run check, so that a first delivery costs one
+      // store round trip before the run, not two.
+      const lookup = unstored ? undefined : this.executor!.lookup(invocation);
+      lookup?.catch(() => undefined);
       if (await this.activations!.get(invocation.namespace, activationId)) {
         this.log.debug({ activationId }, 'invocation already ran; acknowledging the redelivery');
         message.ack();
         return;
       }
-      const record = this.unstored.get(activationId) ?? (await this.executor!.execute(invocation));
+      const record = unstored ?? (await this.executor!.execute(invocation, lookup));
       await this.store(record);
       this.notify(record);
       message.ack();
