@@ -207,7 +207,7 @@ export class EmbeddedBus implements EventBus {
     return new EmbeddedConsumer(record.n, stream, record.f, record.w, { record: (r) => this.records.append(r), log: this.options.log });
   }
 
-  private snapshot(): BusRecord[] {
+  private snapshot(): Array<BusRecord | (() => BusRecord)> {
     const now = Date.now();
     return [...this.streams.flatMap((stream) => stream.snapshot(now)), ...[...this.consumers.values()].flatMap((consumer) => consumer.snapshot())];
   }

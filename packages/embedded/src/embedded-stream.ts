@@ -104,12 +104,13 @@ export class EmbeddedStream {
     }
   }
 
-  snapshot(now: number): BusRecord[] {
+  /** Message records are made as they are written (see `SnapshotEntry`): stored messages never change. */
+  snapshot(now: number): Array<BusRecord | (() => BusRecord)> {
     this.forgetDedupBefore(now - this.config.duplicateWindowMs);
-    const records: BusRecord[] = [{ t: 'seq', s: this.name, q: this.lastSeq }];
+    const records: Array<BusRecord | (() => BusRecord)> = [{ t: 'seq', s: this.name, q: this.lastSeq }];
     // De-dup entries first and in their order, which is time order (see forgetDedupBefore).
     for (const [msgId, entry] of this.dedup) records.push({ t: 'dup', s: this.name, i: msgId, q: entry.seq, ts: entry.time });
-    for (const message of this.messages.values()) records.push(toRecord(this.name, message));
+    for (const message of this.messages.values()) records.push(() => toRecord(this.name, message));
     return records;
   }
 

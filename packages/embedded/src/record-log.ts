@@ -19,11 +19,17 @@ export interface RecordLog {
   close(): Promise<void>;
 }
 
+export type SnapshotEntry = object | (() => object);
+
 export interface FileRecordLogOptions {
   fsync: boolean;
   log: Logger;
-  /** The live state as records, taken synchronously; used to compact the file. */
-  snapshot: () => object[];
+  /**
+   * The live state as records, taken synchronously; used to compact the file. An entry may be a
+   * function that makes its record when it is written: for records of immutable data whose
+   * encoding is costly (a message's base64 payload), so that taking the snapshot stays cheap.
+   */
+  snapshot: () => SnapshotEntry[];
   /** Compact once this many bytes were appended since the last snapshot (and the file doubled). */
   compactAfterBytes?: number;
 }
@@ -64,12 +70,27 @@ export async function readRecords(path: string, log: Logger): Promise<unknown[]>
   return records;
 }
 
+/** Records serialised between two yields to the event loop while compacting. */
+const COMPACTION_SLICE = 500;
+
+/**
+ * A compaction under way: the snapshot is written to a new file while appends go on to the old
+ * one; what they write meanwhile is kept and appended to the new file just before the swap.
+ */
+interface Compaction {
+  appendedSince: Buffer[];
+  /** Set once the snapshot is on disk: the new file and the snapshot's size. */
+  written?: { handle: FileHandle; bytes: number };
+  finished: Promise<void>;
+}
+
 export class FileRecordLog implements RecordLog {
   private queue: Pending[] = [];
   private writing: Promise<void> | null = null;
   private failure: Error | null = null;
   private bytesSinceSnapshot = 0;
   private snapshotBytes = 0;
+  private compaction: Compaction | null = null;
 
   private constructor(
     private readonly path: string,
@@ -81,7 +102,8 @@ export class FileRecordLog implements RecordLog {
   static async open(path: string, options: FileRecordLogOptions): Promise<FileRecordLog> {
     await mkdir(dirname(path), { recursive: true });
     const log = new FileRecordLog(path, await open(path, 'a'), options);
-    await log.compact();
+    const written = await log.writeSnapshot(options.snapshot());
+    await log.swapIn(written, Buffer.alloc(0));
     return log;
   }
 
@@ -94,50 +116,109 @@ export class FileRecordLog implements RecordLog {
   }
 
   async close(): Promise<void> {
+    await this.compaction?.finished;
     await this.writing;
     await this.handle.close();
+  }
+
+  private get threshold(): number {
+    return Math.max(this.options.compactAfterBytes ?? 64 * 1024 * 1024, this.snapshotBytes);
   }
 
   private async drain(): Promise<void> {
     // Let the appends of the current turn of the event loop join the first write.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      const data = Buffer.from(batch.map((p) => p.line).join(''), 'utf8');
+    while (this.queue.length > 0 || this.compaction?.written) {
       try {
-        await this.handle.write(data);
-        if (this.options.fsync) await this.handle.datasync();
-        this.bytesSinceSnapshot += data.length;
-        for (const p of batch) p.resolve();
-        const threshold = this.options.compactAfterBytes ?? 64 * 1024 * 1024;
-        if (this.bytesSinceSnapshot > Math.max(threshold, this.snapshotBytes)) await this.compact();
-      } catch (error) {
-        this.failure = new KindlingError('KND_STORE_UNAVAILABLE', `cannot write ${this.path}: ${(error as Error).message}`, { cause: error });
-        this.options.log.error({ path: this.path, err: (error as Error).message }, 'record log write failed; no further writes are accepted');
-        for (const p of [...batch, ...this.queue]) p.reject(this.failure);
+        if (this.compaction?.written) {
+          const { written, appendedSince } = this.compaction;
+          this.compaction = null;
+          await this.swapIn(written, Buffer.concat(appendedSince));
+          continue;
+        }
+        const batch = this.queue;
         this.queue = [];
+        const data = Buffer.from(batch.map((p) => p.line).join(''), 'utf8');
+        try {
+          await this.handle.write(data);
+          if (this.options.fsync) await this.handle.datasync();
+        } catch (error) {
+          for (const p of batch) p.reject(this.fail(error));
+          throw error;
+        }
+        this.bytesSinceSnapshot += data.length;
+        this.compaction?.appendedSince.push(data);
+        for (const p of batch) p.resolve();
+        if (!this.compaction && this.bytesSinceSnapshot > this.threshold) this.startCompaction();
+      } catch (error) {
+        const failure = this.fail(error);
+        for (const p of this.queue) p.reject(failure);
+        this.queue = [];
+        break;
       }
     }
     this.writing = null;
   }
 
-  /** Writes the snapshot to a new file and swaps it in, atomically (rename). */
-  private async compact(): Promise<void> {
-    const text = this.options.snapshot().map((record) => `${JSON.stringify(record)}\n`).join('');
-    const temporary = `${this.path}.compacting`;
-    const next = await open(temporary, 'w');
+  private fail(error: unknown): Error {
+    if (!this.failure) {
+      this.failure = new KindlingError('KND_STORE_UNAVAILABLE', `cannot write ${this.path}: ${(error as Error).message}`, { cause: error });
+      this.options.log.error({ path: this.path, err: (error as Error).message }, 'record log write failed; no further writes are accepted');
+    }
+    return this.failure;
+  }
+
+  /**
+   * Starts writing a snapshot of the live state beside the log, without holding up appends. The
+   * snapshot is taken now, in this turn, so the appends written from here on are exactly what
+   * it lacks.
+   */
+  private startCompaction(): void {
+    const records = this.options.snapshot();
+    const compaction: Compaction = { appendedSince: [], finished: Promise.resolve() };
+    compaction.finished = this.writeSnapshot(records).then(
+      (written) => {
+        compaction.written = written;
+        this.writing ??= this.drain();
+      },
+      (error) => {
+        this.options.log.warn({ path: this.path, err: (error as Error).message }, 'compacting the record log failed; it keeps growing until the next try');
+        if (this.compaction === compaction) this.compaction = null;
+      },
+    );
+    this.compaction = compaction;
+  }
+
+  /**
+   * Writes records to a new file, serialised in slices with a yield between them, so that a large
+   * state does not block the event loop (timers, sockets, other feeds) while it is written.
+   */
+  private async writeSnapshot(records: SnapshotEntry[]): Promise<{ handle: FileHandle; bytes: number }> {
+    const next = await open(`${this.path}.compacting`, 'w');
+    let bytes = 0;
     try {
-      await next.write(text);
-      await next.datasync();
+      for (let i = 0; i < records.length; i += COMPACTION_SLICE) {
+        const text = records.slice(i, i + COMPACTION_SLICE).map((entry) => `${JSON.stringify(typeof entry === 'function' ? entry() : entry)}\n`).join('');
+        await next.write(text);
+        bytes += Buffer.byteLength(text);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     } catch (error) {
       await next.close();
       throw error;
     }
-    await rename(temporary, this.path);
+    return { handle: next, bytes };
+  }
+
+  /** Adds what was appended since the snapshot to the new file, then swaps it in atomically (rename). */
+  private async swapIn(written: { handle: FileHandle; bytes: number }, tail: Buffer): Promise<void> {
+    if (tail.length > 0) await written.handle.write(tail);
+    if (this.options.fsync) await written.handle.datasync();
+    await rename(`${this.path}.compacting`, this.path);
     await this.handle.close();
-    this.handle = next;
-    this.snapshotBytes = Buffer.byteLength(text);
-    this.bytesSinceSnapshot = 0;
+    this.handle = written.handle;
+    this.snapshotBytes = written.bytes;
+    this.bytesSinceSnapshot = tail.length;
   }
 }
+
