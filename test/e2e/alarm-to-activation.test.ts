@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActivationRecord } from '@kindling/core';
-import openwhisk from 'openwhisk';
+import { openwhiskClient, type OpenWhiskClient } from '../support/openwhisk-client.js';
 import { describeWithNats } from '../support/services.js';
 import { PlatformFixture, sleep, until, type BackendKind } from './platform-support.js';
 
@@ -18,9 +18,9 @@ for (const backend of ['embedded', 'nats'] as BackendKind[]) {
 
   describeBackend(`alarm → rule → action, end to end on the ${backend} backend`, () => {
     const fixture = new PlatformFixture(backend);
-    let ow: ReturnType<typeof openwhisk>;
+    let ow: OpenWhiskClient;
 
-    const client = () => openwhisk({ apihost: fixture.platform.apiUrl, api_key: fixture.platform.guestAuth });
+    const client = () => openwhiskClient(fixture.platform.apiUrl, fixture.platform.guestAuth);
     const actionActivations = async () => (await ow.activations.list({ name: 'hello', limit: 200, docs: true })) as unknown as ActivationRecord[];
     const triggerActivations = async () => (await ow.activations.list({ name: 'ticks', limit: 200, docs: true })) as unknown as ActivationRecord[];
     const feedControl = async (action: 'pause' | 'unpause') => {
@@ -105,9 +105,9 @@ for (const backend of ['embedded', 'nats'] as BackendKind[]) {
       await until(async () => (await actionActivations()).some((a) => (a.response.result as { greeting?: string }).greeting === 'hello by hand'), 'the hand-fired run');
 
       const blocking = await ow.actions.invoke({ name: 'hello', params: { name: 'blocking' }, blocking: true });
-      expect(blocking.response.result).toMatchObject({ greeting: 'hello blocking' });
+      expect(blocking.response?.result).toMatchObject({ greeting: 'hello blocking' });
       const later = await ow.actions.invoke({ name: 'hello', params: { name: 'async' } });
-      await until(async () => (await ow.activations.get({ name: later.activationId })).response.success, 'the non-blocking run');
+      await until(async () => (await ow.activations.get({ name: later.activationId })).response?.success, 'the non-blocking run');
     });
   });
 }

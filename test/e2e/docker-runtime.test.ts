@@ -30,7 +30,7 @@ describeDocker('kindling up with the Docker runtime', () => {
       kind: 'nodejs:20',
     });
     const run = await ow.actions.invoke({ name: 'where', params: { n: 1 }, blocking: true });
-    expect(run.response.result).toEqual({ n: 1, rootWritable: false });
+    expect(run.response?.result).toEqual({ n: 1, rootWritable: false });
     expect(run.logs.join('\n')).toContain('in a container');
 
     await ow.triggers.create({ name: 'pokes' });
@@ -44,6 +44,6 @@ describeDocker('kindling up with the Docker runtime', () => {
     await ow.actions.create({ name: 'slow', action: 'function main() { while (true) {} }', kind: 'nodejs:20', limits: { timeout: 500 } });
     await expect(ow.actions.invoke({ name: 'slow', blocking: true })).rejects.toMatchObject({ statusCode: 502 });
     const again = await ow.actions.invoke({ name: 'where', params: { n: 3 }, blocking: true });
-    expect(again.response.result).toMatchObject({ n: 3 });
+    expect(again.response?.result).toMatchObject({ n: 3 });
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ActivationStore, FeedRepository } from '@kindling/core';
-import openwhisk from 'openwhisk';
+import { openwhiskClient, type OpenWhiskClient } from '../../../test/support/openwhisk-client.js';
 import { GUEST_KEY, openHarness, type Harness } from '../test-support/api-harness.js';
 import { eventually } from '../test-support/eventually.js';
 
@@ -9,11 +9,11 @@ const CODE = 'function main(params) { return { payload: "Hello " + params.name }
 /** The real `openwhisk` npm client against the API listening on a loopback port. */
 describe('the openwhisk npm client', () => {
   let harness: Harness;
-  let ow: ReturnType<typeof openwhisk>;
+  let ow: OpenWhiskClient;
 
   beforeAll(async () => {
     harness = await openHarness();
-    ow = openwhisk({ apihost: harness.baseUrl, api_key: GUEST_KEY });
+    ow = openwhiskClient(harness.baseUrl, GUEST_KEY);
   });
 
   afterAll(async () => {
@@ -53,15 +53,15 @@ describe('the openwhisk npm client', () => {
   });
 
   it('drives a feed of the test provider with feeds.create/get/delete', async () => {
-    await ow.triggers.create({ name: 'ticks', annotations: { feed: '/whisk.system/testkit/ticker' } });
+    await ow.triggers.create({ name: 'ticks', trigger: { annotations: [{ key: 'feed', value: '/whisk.system/testkit/ticker' }] } });
     const created = await ow.feeds.create({ name: '/whisk.system/testkit/ticker', trigger: 'ticks', params: { everyMs: 1000, token: 'abcd-secret' } });
     expect(created.response.success).toBe(true);
-    const feed = created.response.result as { id: string; params: Record<string, unknown> };
+    const feed = created.response.result as unknown as { id: string; params: Record<string, unknown> };
     expect(feed.params).toEqual({ everyMs: 1000, token: '********' });
 
     const read = await eventually('the feed active', async () => {
       const activation = await ow.feeds.get({ name: '/whisk.system/testkit/ticker', trigger: 'ticks' });
-      const result = activation.response.result as { status: { status: string } };
+      const result = activation.response.result as unknown as { status: { status: string } };
       return result.status.status === 'active' ? result : undefined;
     });
     expect(read).toMatchObject({ id: feed.id, trigger: 'ticks' });
@@ -86,8 +86,8 @@ describe('the openwhisk npm client', () => {
     const id = list[0]!.activationId;
     const store = await ActivationStore.open(harness.store);
     expect((await store.get('guest', id))?.response.success).toBe(true);
-    expect(await ow.activations.result({ activationId: id })).toMatchObject({ status: 'success', success: true });
-    expect(await ow.activations.logs({ activationId: id })).toEqual({ logs: [] });
+    expect(await ow.activations.result({ name: id })).toMatchObject({ status: 'success', success: true });
+    expect(await ow.activations.logs({ name: id })).toEqual({ logs: [] });
 
     await ow.actions.delete({ name: 'hello' });
     await expect(ow.actions.get({ name: 'hello' })).rejects.toMatchObject({ statusCode: 404 });

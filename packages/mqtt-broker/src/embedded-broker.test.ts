@@ -39,7 +39,7 @@ describe('startEmbeddedBroker', () => {
   it('disconnects its clients when closed, and can be closed twice', async () => {
     const broker = await startEmbeddedBroker({ port: 0, log });
     const client = await mqtt.connectAsync(broker.url, { clientId: 'c', reconnectPeriod: 0 });
-    const closed = new Promise((resolve) => client.once('close', resolve));
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     await broker.close();
     await closed;
     await broker.close();

@@ -27,7 +27,6 @@ describe('MongoChangeFeed', () => {
         fail: (error: unknown) => failures.push(error as Error),
         degraded: () => undefined,
         healthy: () => undefined,
-        complete: () => undefined,
         clock: systemClock,
         signal: new AbortController().signal,
       },

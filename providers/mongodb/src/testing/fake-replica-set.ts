@@ -13,9 +13,12 @@ import type { ChangeCursor, ChangeDocument, ChangeScope, ChangeSource, ConnectCh
  * The real-server suite (`mongo-feed.integration.test.ts`, run when MONGODB_URL is set) checks the
  * same scenarios against MongoDB itself.
  */
+/** A change before the replica set gives it its resume token (`Omit` would drop the named fields of an indexed type). */
+type UnsentChange = Pick<ChangeDocument, 'operationType' | 'ns' | 'to' | 'wallTime' | 'clusterTime'> & Record<string, unknown>;
+
 interface Entry {
   seq: number;
-  change: Omit<ChangeDocument, '_id'>;
+  change: UnsentChange;
   /** For an `invalidate`: the streams it ends. */
   ends?: (scope: ChangeScope) => boolean;
 }
