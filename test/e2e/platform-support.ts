@@ -13,7 +13,8 @@ export type BackendKind = 'embedded' | 'nats';
  * directory and (on NATS) a scope of its own, so that tests share nothing.
  */
 export class PlatformFixture {
-  platform!: RunningPlatform;
+  /** The running platform; these fixtures always run the API role, so `apiUrl` is there. */
+  platform!: RunningPlatform & { apiUrl: string };
   private dataDir!: string;
   private readonly scope = `e2e-${randomId(4)}`;
 
@@ -24,7 +25,9 @@ export class PlatformFixture {
 
   async start(): Promise<RunningPlatform> {
     this.dataDir ??= await mkdtemp(join(tmpdir(), 'kindling-e2e-'));
-    this.platform = await startPlatform(this.options());
+    const platform = await startPlatform(this.options());
+    if (!platform.apiUrl) throw new Error('the platform runs no API');
+    this.platform = { ...platform, apiUrl: platform.apiUrl };
     return this.platform;
   }
 

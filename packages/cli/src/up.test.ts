@@ -41,7 +41,7 @@ describe('kindling up', () => {
       calls.push(options);
       // Stop is asked for once up is running, as a user pressing Ctrl-C would.
       setImmediate(() => shutdown.request('SIGINT'));
-      return { apiUrl: `http://${options.host}:${options.port}`, guestAuth: GUEST, mqttUrl: options.mqtt ? 'mqtt://127.0.0.1:1883' : undefined, stop };
+      return { apiUrl: `http://${options.host}:${options.port}`, roles: ['api', 'providers', 'rules', 'invoker'] as const, guestAuth: GUEST, mqttUrl: options.mqtt ? 'mqtt://127.0.0.1:1883' : undefined, stop };
     });
     const config = join(dir, 'home', 'config.json');
     const code = await runCli(['up', ...argv], { io, env: { KINDLING_CONFIG: config, ...env }, cwd: dir, startPlatform, watchShutdown: shutdown.watch });
@@ -100,6 +100,7 @@ describe('kindling up', () => {
     const run = await up(['--json']);
     expect(JSON.parse(run.out)).toEqual({
       apiUrl: 'http://127.0.0.1:3233',
+      roles: ['api', 'providers', 'rules', 'invoker'],
       guestAuth: GUEST,
       mqttUrl: 'mqtt://127.0.0.1:1883',
       dataDir: join(dir, '.kindling'),
@@ -107,8 +108,14 @@ describe('kindling up', () => {
     });
   });
 
+  it('passes --roles on, so that one process can run some roles of a deployment on NATS', async () => {
+    const run = await up(['--roles', 'rules, invoker', '--nats', 'nats://127.0.0.1:4222']);
+    expect(run.options).toMatchObject({ roles: ['rules', 'invoker'], natsUrl: 'nats://127.0.0.1:4222' });
+    run.dispose();
+  });
+
   it('refuses bad flags with exit 2 before starting anything', async () => {
-    for (const argv of [['--runtime', 'vm'], ['--port', '70000'], ['--port', 'http'], ['--auth', 'no-colon']]) {
+    for (const argv of [['--runtime', 'vm'], ['--port', '70000'], ['--port', 'http'], ['--auth', 'no-colon'], ['--roles', 'api,cron'], ['--roles', '']]) {
       const run = await up(argv);
       expect({ argv, code: run.code, started: run.options !== undefined }).toEqual({ argv, code: ExitCode.usage, started: false });
     }

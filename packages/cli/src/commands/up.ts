@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { createLogger, KindlingError, messageOf } from '@kindling/core';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { checkAuth, configFilePath, writeConfigFile } from '../config.js';
 import { integerIn, repeatable } from '../option-parsers.js';
 import { Output } from '../output.js';
+import { ROLES, type Role } from '../platform/roles.js';
 import type { PlatformOptions, RunningPlatform } from '../platform/start-platform.js';
 import type { CliRuntime, GlobalOptions } from '../runtime.js';
 import { watchShutdownSignals } from '../shutdown-signals.js';
@@ -18,6 +19,7 @@ interface UpFlags {
   mqttPort?: number;
   mqtt: boolean;
   publicUrl?: string;
+  roles?: Role[];
 }
 
 export function registerUpCommand(program: Command, runtime: CliRuntime): void {
@@ -33,6 +35,7 @@ export function registerUpCommand(program: Command, runtime: CliRuntime): void {
     .option('--mqtt-port <port>', 'port of the embedded MQTT broker', integerIn(0, 65_535))
     .option('--no-mqtt', 'do not start the embedded MQTT broker')
     .option('--public-url <url>', 'URL the outside world reaches the API at (for webhook feeds)')
+    .option('--roles <roles>', `run only these roles, comma-separated (${ROLES.join(', ')}); needs --nats`, rolesList)
     .addHelpText('after', '\nThe guest key is --auth <uuid:key> if given, else the one kept in the data directory.')
     .action(async (flags: UpFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
@@ -76,9 +79,19 @@ export function platformOptions(flags: UpFlags, globals: GlobalOptions, runtime:
     mqttPort: flags.mqttPort,
     mqtt: flags.mqtt,
     publicUrl: flags.publicUrl,
+    ...(flags.roles ? { roles: flags.roles } : {}),
     // Logs go to stderr: stdout carries what `up` reports (the URL and key), for people or for --json.
     log: createLogger({ name: 'kindling', destination: process.stderr }),
   };
+}
+
+function rolesList(text: string): Role[] {
+  const roles = text.split(',').map((role) => role.trim()).filter(Boolean);
+  const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));
+  if (unknown.length > 0 || roles.length === 0) {
+    throw new InvalidArgumentError(`roles are some of ${ROLES.join(', ')}; got '${text}'`);
+  }
+  return roles as Role[];
 }
 
 /** The embedded MQTT broker's URL is reported by platforms that run one. */
@@ -87,16 +100,19 @@ type AnnouncedPlatform = RunningPlatform & { mqttUrl?: string };
 /** Prints where the API is and the guest key, and points the CLI's config at them. */
 async function announce(platform: AnnouncedPlatform, options: PlatformOptions, out: Output, runtime: CliRuntime): Promise<void> {
   const configPath = configFilePath(runtime.env);
-  let configWritten = true;
-  try {
-    await writeConfigFile(configPath, { apihost: platform.apiUrl, auth: platform.guestAuth });
-  } catch (error) {
-    configWritten = false;
-    out.warn(`could not write the CLI config ${configPath}: ${(error as Error).message}`);
+  let configWritten = false;
+  if (platform.apiUrl) {
+    try {
+      await writeConfigFile(configPath, { apihost: platform.apiUrl, auth: platform.guestAuth });
+      configWritten = true;
+    } catch (error) {
+      out.warn(`could not write the CLI config ${configPath}: ${(error as Error).message}`);
+    }
   }
   if (out.json) {
     out.value({
-      apiUrl: platform.apiUrl,
+      apiUrl: platform.apiUrl ?? null,
+      roles: platform.roles,
       guestAuth: platform.guestAuth,
       mqttUrl: platform.mqttUrl,
       dataDir: options.dataDir,
@@ -107,7 +123,8 @@ async function announce(platform: AnnouncedPlatform, options: PlatformOptions, o
   runtime.io.stdout(
     [
       'Kindling is up.',
-      `  API URL    ${platform.apiUrl}`,
+      platform.apiUrl ? `  API URL    ${platform.apiUrl}` : undefined,
+      `  roles      ${platform.roles.join(', ')}`,
       `  guest key  ${platform.guestAuth}`,
       platform.mqttUrl ? `  MQTT       ${platform.mqttUrl}` : undefined,
       `  data dir   ${options.dataDir}`,

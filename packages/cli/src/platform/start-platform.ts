@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import {
   FeedHost,
+  KindlingError,
   loadProviderPackage,
   messageOf,
   ProviderRegistry,
@@ -9,7 +10,7 @@ import {
   type Logger,
   type ProviderDefinition,
 } from '@kindling/core';
-import { createApi, NamespaceStore } from '@kindling/api';
+import { createApi, NamespaceStore, type HookDispatcher } from '@kindling/api';
 import { compileRuleFilter, RuleEngine } from '@kindling/rules';
 import { Invoker } from '@kindling/runner';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@kindling/mqtt-broker';
@@ -18,6 +19,9 @@ import { openBackend } from './open-backend.js';
 import { resolveGuestAuth } from './guest-auth.js';
 import { createRuntime } from './create-runtime.js';
 import { containStrayErrors } from './contain-stray-errors.js';
+import { ROLES, type Role } from './roles.js';
+
+export { ROLES, type Role } from './roles.js';
 
 export interface PlatformOptions {
   port: number;
@@ -35,10 +39,17 @@ export interface PlatformOptions {
   natsScope?: string;
   /** Where `--provider` packages are resolved from. Default: the working directory. */
   providersFrom?: string;
+  /**
+   * The roles this process runs; default all four. Running some of them (one process per role,
+   * or several processes per role to scale out) needs NATS, which they share.
+   */
+  roles?: readonly Role[];
 }
 
 export interface RunningPlatform {
-  apiUrl: string;
+  /** Where the REST API listens; absent when this process does not run the `api` role. */
+  apiUrl?: string;
+  roles: readonly Role[];
   guestAuth: string;
   /** The embedded MQTT broker's URL, when it runs. */
   mqttUrl?: string;
@@ -55,6 +66,7 @@ export const DEFAULT_MQTT_PORT = 1883;
  */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const log = options.log;
+  const roles = rolesOf(options);
   await mkdir(options.dataDir, { recursive: true });
   const stack: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -76,48 +88,81 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const registry = await loadRegistry(options, log);
     const listenUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     const publicUrl = options.publicUrl ?? listenUrl;
-    const runtime = await createRuntime(options, publicUrl, log);
-    const invoker = new Invoker({ bus, store, runtime, log: log.child({ role: 'invoker' }) });
-    await invoker.start();
-    // Together: the invoker would otherwise wait out the actions still running; interrupted
-    // invocations are not acked, so the bus delivers them again on the next start.
-    stack.push(async () => {
-      await Promise.all([invoker.stop(), runtime.stop()]);
-    });
+    if (roles.includes('invoker')) {
+      const runtime = await createRuntime(options, publicUrl, log);
+      const invoker = new Invoker({ bus, store, runtime, log: log.child({ role: 'invoker' }) });
+      await invoker.start();
+      // Together: the invoker would otherwise wait out the actions still running; interrupted
+      // invocations are not acked, so the bus delivers them again on the next start.
+      stack.push(async () => {
+        await Promise.all([invoker.stop(), runtime.stop()]);
+      });
+    }
 
-    const rules = new RuleEngine({ bus, store, log: log.child({ role: 'rules' }) });
-    await rules.start();
-    stack.push(() => rules.stop());
+    if (roles.includes('rules')) {
+      const rules = new RuleEngine({ bus, store, log: log.child({ role: 'rules' }) });
+      await rules.start();
+      stack.push(() => rules.stop());
+    }
 
-    const host = new FeedHost({ store, bus, registry, log: log.child({ role: 'providers' }), publicUrl });
-    await host.start();
-    stack.push(() => host.stop());
+    let hooks: HookDispatcher = hooksElsewhere;
+    if (roles.includes('providers')) {
+      const host = new FeedHost({ store, bus, registry, log: log.child({ role: 'providers' }), publicUrl });
+      await host.start();
+      stack.push(() => host.stop());
+      hooks = host;
+    }
 
-    const api = await createApi({
-      store,
-      bus,
-      registry,
-      log: log.child({ role: 'api' }),
-      hooks: host,
-      publicUrl,
-      validateRuleFilter: (filter) => void compileRuleFilter(filter),
-    });
-    await api.listen({ port: options.port, host: options.host });
-    stack.push(() => api.close());
-    const address = api.server.address();
-    const port = typeof address === 'object' && address ? address.port : options.port;
-    const apiUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+    let apiUrl: string | undefined;
+    if (roles.includes('api')) {
+      const api = await createApi({
+        store,
+        bus,
+        registry,
+        log: log.child({ role: 'api' }),
+        hooks,
+        publicUrl,
+        validateRuleFilter: (filter) => void compileRuleFilter(filter),
+      });
+      await api.listen({ port: options.port, host: options.host });
+      stack.push(() => api.close());
+      const address = api.server.address();
+      const port = typeof address === 'object' && address ? address.port : options.port;
+      apiUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+    }
 
-    const broker = options.mqtt ? await startBroker(options, log) : undefined;
+    const broker = options.mqtt && roles.includes('providers') ? await startBroker(options, log) : undefined;
     if (broker) stack.push(() => broker.close());
 
-    log.info({ apiUrl, backend: options.natsUrl ? 'nats' : 'embedded', providers: registry.list().map((p) => p.name) }, 'kindling is up');
-    return { apiUrl, guestAuth, ...(broker ? { mqttUrl: broker.url } : {}), stop: stopAll };
+    log.info({ apiUrl, roles, backend: options.natsUrl ? 'nats' : 'embedded', providers: registry.list().map((p) => p.name) }, 'kindling is up');
+    return { ...(apiUrl ? { apiUrl } : {}), roles, guestAuth, ...(broker ? { mqttUrl: broker.url } : {}), stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
   }
 }
+
+function rolesOf(options: PlatformOptions): readonly Role[] {
+  const roles = options.roles ?? ROLES;
+  const unknown = roles.filter((role) => !ROLES.includes(role));
+  if (unknown.length > 0 || roles.length === 0) {
+    throw new KindlingError('KND_VALIDATION', `'roles' must name some of ${ROLES.join(', ')}; got ${roles.join(', ') || 'none'}`, { field: 'roles' });
+  }
+  if (roles.length < ROLES.length && !options.natsUrl) {
+    throw new KindlingError('KND_VALIDATION', "running only some roles needs --nats: the embedded bus and store live inside one process", { field: 'roles' });
+  }
+  return roles;
+}
+
+/**
+ * Webhooks reach the feed that owns them through the provider host of this process; an API
+ * process without one answers 503, so that the sender retries (and the operator sees why).
+ */
+const hooksElsewhere: HookDispatcher = {
+  dispatchHook() {
+    throw new KindlingError('KND_BUS_UNAVAILABLE', 'this API process runs no provider host; webhooks need the api and providers roles in one process');
+  },
+};
 
 /** The built-in providers plus the `--provider` packages; a package that fails to load is reported and skipped. */
 async function loadRegistry(options: PlatformOptions, log: Logger): Promise<ProviderRegistry> {
