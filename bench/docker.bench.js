@@ -13,7 +13,8 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { defaultLimits, randomActivationId } from '../packages/core/dist/index.js';
+import { defaultLimits } from '../packages/core/dist/index.js';
+import { summary, timeRun } from './support/latency.js';
 import { createDockerRuntime, dockerAvailable, ensureLocalNodeRuntimeImage } from '../packages/runtime-docker/dist/index.js';
 
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 2000);
@@ -39,24 +40,6 @@ function trivialAction() {
   };
 }
 
-async function runOnce(runtime, action, n) {
-  const started = performance.now();
-  const outcome = await runtime.run({ action, params: { n }, activationId: randomActivationId(), namespace: 'guest' });
-  const elapsed = performance.now() - started;
-  if (outcome.response.statusCode !== 0) throw new Error(`bench action failed: ${JSON.stringify(outcome.response)}`);
-  return elapsed;
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-function summary(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const f = (ms) => `${ms.toFixed(2)} ms`;
-  return `n=${sorted.length} p50 ${f(percentile(sorted, 50))}  p99 ${f(percentile(sorted, 99))}  max ${f(sorted.at(-1))}`;
-}
-
 async function withRuntime(options, body) {
   // The first start removes whatever an interrupted bench left under this instance.
   const runtime = createDockerRuntime({ nodeImage, instance: INSTANCE, pauseGraceMs: null, prewarm: [], capacityMemoryMb: 128 * 64, ...options });
@@ -71,11 +54,11 @@ async function withRuntime(options, body) {
 async function warm() {
   await withRuntime({}, async (runtime) => {
     const action = trivialAction();
-    for (let i = 0; i < WARMUP_RUNS; i++) await runOnce(runtime, action, i);
+    for (let i = 0; i < WARMUP_RUNS; i++) await timeRun(runtime, action, i);
     const samples = [];
     const deadline = performance.now() + MAX_SECONDS * 1000;
     const started = performance.now();
-    for (let i = 0; i < WARM_RUNS && performance.now() < deadline; i++) samples.push(await runOnce(runtime, action, i));
+    for (let i = 0; i < WARM_RUNS && performance.now() < deadline; i++) samples.push(await timeRun(runtime, action, i));
     const seconds = (performance.now() - started) / 1000;
     console.log(`warm run (runtime.run, trivial action):       ${summary(samples)}  (${(samples.length / seconds).toFixed(0)} runs/s one at a time)`);
   });
@@ -85,14 +68,14 @@ async function throughput() {
   await withRuntime({}, async (runtime) => {
     const action = trivialAction();
     // Warm CALLERS containers of the action: concurrent runs each take one.
-    for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: CALLERS }, (_, c) => runOnce(runtime, action, c)));
+    for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: CALLERS }, (_, c) => timeRun(runtime, action, c)));
     let runs = 0;
     const deadline = performance.now() + THROUGHPUT_SECONDS * 1000;
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CALLERS }, async (_, c) => {
         while (performance.now() < deadline) {
-          await runOnce(runtime, action, c);
+          await timeRun(runtime, action, c);
           runs++;
         }
       }),
@@ -109,7 +92,7 @@ async function firstRuns(label, prewarm) {
     const deadline = performance.now() + MAX_SECONDS * 1000;
     for (let i = 0; i < FIRST_RUN_SAMPLES && performance.now() < deadline; i++) {
       if (prewarm) await waitForPrewarm(runtime);
-      samples.push(await runOnce(runtime, trivialAction(), i));
+      samples.push(await timeRun(runtime, trivialAction(), i));
     }
     console.log(`${label}${summary(samples)}`);
   });

@@ -6,7 +6,8 @@
 // - cold: the first run of a new action with no prewarm (process start + init + run).
 // Each cold or prewarmed sample is a new revision of the action. Bounded: at most the counts
 // below and MAX_SECONDS per phase. Needs `npm run build`.
-import { defaultLimits, randomActivationId } from '../packages/core/dist/index.js';
+import { defaultLimits } from '../packages/core/dist/index.js';
+import { summary, timeRun } from './support/latency.js';
 import { ProcessRuntime } from '../packages/runner/dist/index.js';
 
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 3000);
@@ -29,34 +30,16 @@ function trivialAction() {
   };
 }
 
-async function runOnce(runtime, action, n) {
-  const started = performance.now();
-  const outcome = await runtime.run({ action, params: { n }, activationId: randomActivationId(), namespace: 'guest' });
-  const elapsed = performance.now() - started;
-  if (outcome.response.statusCode !== 0) throw new Error(`bench action failed: ${JSON.stringify(outcome.response)}`);
-  return elapsed;
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-function summary(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const f = (ms) => `${ms.toFixed(2)} ms`;
-  return `n=${sorted.length} p50 ${f(percentile(sorted, 50))}  p99 ${f(percentile(sorted, 99))}  max ${f(sorted.at(-1))}`;
-}
-
 async function warm() {
   const runtime = new ProcessRuntime({ prewarm: [], pauseGraceMs: null });
   await runtime.start();
   try {
     const action = trivialAction();
-    for (let i = 0; i < WARMUP_RUNS; i++) await runOnce(runtime, action, i);
+    for (let i = 0; i < WARMUP_RUNS; i++) await timeRun(runtime, action, i);
     const samples = [];
     const deadline = performance.now() + MAX_SECONDS * 1000;
     const started = performance.now();
-    for (let i = 0; i < WARM_RUNS && performance.now() < deadline; i++) samples.push(await runOnce(runtime, action, i));
+    for (let i = 0; i < WARM_RUNS && performance.now() < deadline; i++) samples.push(await timeRun(runtime, action, i));
     const seconds = (performance.now() - started) / 1000;
     console.log(`warm run (runtime.run, trivial action):     ${summary(samples)}  (${(samples.length / seconds).toFixed(0)} runs/s one at a time)`);
   } finally {
@@ -74,7 +57,7 @@ async function firstRuns(label, prewarm) {
     const deadline = performance.now() + MAX_SECONDS * 1000;
     for (let i = 0; i < FIRST_RUN_SAMPLES && performance.now() < deadline; i++) {
       if (prewarm) await waitForPrewarm(runtime);
-      samples.push(await runOnce(runtime, trivialAction(), i));
+      samples.push(await timeRun(runtime, trivialAction(), i));
     }
     console.log(`${label}${summary(samples)}`);
   } finally {

@@ -1,0 +1,22 @@
+// Timing helpers shared by the runtime benchmarks.
+import { randomActivationId } from '../../packages/core/dist/index.js';
+
+/** Runs `action` once on `runtime` and returns how long it took, in ms; a failed run throws. */
+export async function timeRun(runtime, action, n) {
+  const started = performance.now();
+  const outcome = await runtime.run({ action, params: { n }, activationId: randomActivationId(), namespace: 'guest' });
+  const elapsed = performance.now() - started;
+  if (outcome.response.statusCode !== 0) throw new Error(`bench action failed: ${JSON.stringify(outcome.response)}`);
+  return elapsed;
+}
+
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** `n=… p50 … p99 … max …` of latency samples in ms. */
+export function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const f = (ms) => `${ms.toFixed(2)} ms`;
+  return `n=${sorted.length} p50 ${f(percentile(sorted, 50))}  p99 ${f(percentile(sorted, 99))}  max ${f(sorted.at(-1))}`;
+}
