@@ -13,8 +13,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { defaultLimits } from '../packages/core/dist/index.js';
-import { summary, timeRun } from './support/latency.js';
+import { summary, timeRun, trivialAction } from './support/latency.js';
 import { createDockerRuntime, dockerAvailable, ensureLocalNodeRuntimeImage } from '../packages/runtime-docker/dist/index.js';
 
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 2000);
@@ -24,21 +23,6 @@ const CALLERS = 4;
 const THROUGHPUT_SECONDS = 5;
 const MAX_SECONDS = 30;
 const INSTANCE = 'bench';
-
-let revision = Date.now();
-function trivialAction() {
-  return {
-    namespace: 'guest',
-    name: 'bench',
-    version: '0.0.1',
-    publish: false,
-    annotations: [],
-    updated: ++revision,
-    exec: { kind: 'nodejs:20', code: 'function main(params) { return { echo: params.n }; }', binary: false },
-    parameters: [],
-    limits: { ...defaultLimits(), memory: 128 },
-  };
-}
 
 async function withRuntime(options, body) {
   // The first start removes whatever an interrupted bench left under this instance.
@@ -53,7 +37,7 @@ async function withRuntime(options, body) {
 
 async function warm() {
   await withRuntime({}, async (runtime) => {
-    const action = trivialAction();
+    const action = trivialAction(128);
     for (let i = 0; i < WARMUP_RUNS; i++) await timeRun(runtime, action, i);
     const samples = [];
     const deadline = performance.now() + MAX_SECONDS * 1000;
@@ -66,7 +50,7 @@ async function warm() {
 
 async function throughput() {
   await withRuntime({}, async (runtime) => {
-    const action = trivialAction();
+    const action = trivialAction(128);
     // Warm CALLERS containers of the action: concurrent runs each take one.
     for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: CALLERS }, (_, c) => timeRun(runtime, action, c)));
     let runs = 0;
@@ -92,7 +76,7 @@ async function firstRuns(label, prewarm) {
     const deadline = performance.now() + MAX_SECONDS * 1000;
     for (let i = 0; i < FIRST_RUN_SAMPLES && performance.now() < deadline; i++) {
       if (prewarm) await waitForPrewarm(runtime);
-      samples.push(await timeRun(runtime, trivialAction(), i));
+      samples.push(await timeRun(runtime, trivialAction(128), i));
     }
     console.log(`${label}${summary(samples)}`);
   });

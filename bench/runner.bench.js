@@ -6,29 +6,13 @@
 // - cold: the first run of a new action with no prewarm (process start + init + run).
 // Each cold or prewarmed sample is a new revision of the action. Bounded: at most the counts
 // below and MAX_SECONDS per phase. Needs `npm run build`.
-import { defaultLimits } from '../packages/core/dist/index.js';
-import { summary, timeRun } from './support/latency.js';
+import { summary, timeRun, trivialAction } from './support/latency.js';
 import { ProcessRuntime } from '../packages/runner/dist/index.js';
 
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 3000);
 const WARMUP_RUNS = 200;
 const FIRST_RUN_SAMPLES = Number(process.env.BENCH_COLD_RUNS ?? 20);
 const MAX_SECONDS = 30;
-
-let revision = Date.now();
-function trivialAction() {
-  return {
-    namespace: 'guest',
-    name: 'bench',
-    version: '0.0.1',
-    publish: false,
-    annotations: [],
-    updated: ++revision,
-    exec: { kind: 'nodejs:20', code: 'function main(params) { return { echo: params.n }; }', binary: false },
-    parameters: [],
-    limits: defaultLimits(),
-  };
-}
 
 async function warm() {
   const runtime = new ProcessRuntime({ prewarm: [], pauseGraceMs: null });

@@ -1,5 +1,5 @@
 // Timing helpers shared by the runtime benchmarks.
-import { randomActivationId } from '../../packages/core/dist/index.js';
+import { defaultLimits, randomActivationId } from '../../packages/core/dist/index.js';
 
 /** Runs `action` once on `runtime` and returns how long it took, in ms; a failed run throws. */
 export async function timeRun(runtime, action, n) {
@@ -19,4 +19,21 @@ export function summary(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
   const f = (ms) => `${ms.toFixed(2)} ms`;
   return `n=${sorted.length} p50 ${f(percentile(sorted, 50))}  p99 ${f(percentile(sorted, 99))}  max ${f(sorted.at(-1))}`;
+}
+
+let revision = Date.now();
+
+/** A trivial action, at a new revision each call (so that it never shares a warm container). */
+export function trivialAction(memoryMb = defaultLimits().memory) {
+  return {
+    namespace: 'guest',
+    name: 'bench',
+    version: '0.0.1',
+    publish: false,
+    annotations: [],
+    updated: ++revision,
+    exec: { kind: 'nodejs:20', code: 'function main(params) { return { echo: params.n }; }', binary: false },
+    parameters: [],
+    limits: { ...defaultLimits(), memory: memoryMb },
+  };
 }
