@@ -13,7 +13,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { summary, timeRun, trivialAction } from './support/latency.js';
+import { measureWarm, summary, timeRun, trivialAction, waitForPrewarm } from './support/latency.js';
 import { createDockerRuntime, dockerAvailable, ensureLocalNodeRuntimeImage } from '../packages/runtime-docker/dist/index.js';
 
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 2000);
@@ -37,14 +37,8 @@ async function withRuntime(options, body) {
 
 async function warm() {
   await withRuntime({}, async (runtime) => {
-    const action = trivialAction(128);
-    for (let i = 0; i < WARMUP_RUNS; i++) await timeRun(runtime, action, i);
-    const samples = [];
-    const deadline = performance.now() + MAX_SECONDS * 1000;
-    const started = performance.now();
-    for (let i = 0; i < WARM_RUNS && performance.now() < deadline; i++) samples.push(await timeRun(runtime, action, i));
-    const seconds = (performance.now() - started) / 1000;
-    console.log(`warm run (runtime.run, trivial action):       ${summary(samples)}  (${(samples.length / seconds).toFixed(0)} runs/s one at a time)`);
+    const line = await measureWarm(runtime, trivialAction(128), { warmup: WARMUP_RUNS, runs: WARM_RUNS, maxSeconds: MAX_SECONDS });
+    console.log(`warm run (runtime.run, trivial action):       ${line}`);
   });
 }
 
@@ -75,7 +69,7 @@ async function firstRuns(label, prewarm) {
     const samples = [];
     const deadline = performance.now() + MAX_SECONDS * 1000;
     for (let i = 0; i < FIRST_RUN_SAMPLES && performance.now() < deadline; i++) {
-      if (prewarm) await waitForPrewarm(runtime);
+      if (prewarm) await waitForPrewarm(runtime, 20_000);
       samples.push(await timeRun(runtime, trivialAction(128), i));
     }
     console.log(`${label}${summary(samples)}`);
@@ -102,13 +96,6 @@ async function engineFloor() {
   console.log(`engine floor (create + start + node -e 0):   ${summary(samples)}`);
 }
 
-/** The replacement prewarm starts in the background: measure the next first run only once it is up. */
-async function waitForPrewarm(runtime) {
-  const deadline = performance.now() + 20_000;
-  while (!runtime.stats().containers.some((c) => c.state === 'prewarm') && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const docker = new Dockerode();
 if (!(await dockerAvailable(docker))) {

@@ -6,7 +6,7 @@
 // - cold: the first run of a new action with no prewarm (process start + init + run).
 // Each cold or prewarmed sample is a new revision of the action. Bounded: at most the counts
 // below and MAX_SECONDS per phase. Needs `npm run build`.
-import { summary, timeRun, trivialAction } from './support/latency.js';
+import { measureWarm, summary, timeRun, trivialAction, waitForPrewarm } from './support/latency.js';
 import { ProcessRuntime } from '../packages/runner/dist/index.js';
 
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 3000);
@@ -18,14 +18,8 @@ async function warm() {
   const runtime = new ProcessRuntime({ prewarm: [], pauseGraceMs: null });
   await runtime.start();
   try {
-    const action = trivialAction();
-    for (let i = 0; i < WARMUP_RUNS; i++) await timeRun(runtime, action, i);
-    const samples = [];
-    const deadline = performance.now() + MAX_SECONDS * 1000;
-    const started = performance.now();
-    for (let i = 0; i < WARM_RUNS && performance.now() < deadline; i++) samples.push(await timeRun(runtime, action, i));
-    const seconds = (performance.now() - started) / 1000;
-    console.log(`warm run (runtime.run, trivial action):     ${summary(samples)}  (${(samples.length / seconds).toFixed(0)} runs/s one at a time)`);
+    const line = await measureWarm(runtime, trivialAction(), { warmup: WARMUP_RUNS, runs: WARM_RUNS, maxSeconds: MAX_SECONDS });
+    console.log(`warm run (runtime.run, trivial action):     ${line}`);
   } finally {
     await runtime.stop();
   }
@@ -40,7 +34,7 @@ async function firstRuns(label, prewarm) {
     const samples = [];
     const deadline = performance.now() + MAX_SECONDS * 1000;
     for (let i = 0; i < FIRST_RUN_SAMPLES && performance.now() < deadline; i++) {
-      if (prewarm) await waitForPrewarm(runtime);
+      if (prewarm) await waitForPrewarm(runtime, 10_000);
       samples.push(await timeRun(runtime, trivialAction(), i));
     }
     console.log(`${label}${summary(samples)}`);
@@ -49,13 +43,6 @@ async function firstRuns(label, prewarm) {
   }
 }
 
-/** The replacement prewarm starts in the background: measure the next first run only once it is up. */
-async function waitForPrewarm(runtime) {
-  const deadline = performance.now() + 10_000;
-  while (!runtime.stats().containers.some((c) => c.state === 'prewarm') && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 console.log(`node ${process.version}, process runtime, actions on this host's Node.js`);
 await warm();

@@ -37,3 +37,25 @@ export function trivialAction(memoryMb = defaultLimits().memory) {
     limits: { ...defaultLimits(), memory: memoryMb },
   };
 }
+
+/**
+ * Warm latency: `warmup` unmeasured runs of one action, then up to `runs` measured ones (within
+ * `maxSeconds`). Returns the line to print.
+ */
+export async function measureWarm(runtime, action, { warmup, runs, maxSeconds }) {
+  for (let i = 0; i < warmup; i++) await timeRun(runtime, action, i);
+  const samples = [];
+  const deadline = performance.now() + maxSeconds * 1000;
+  const started = performance.now();
+  for (let i = 0; i < runs && performance.now() < deadline; i++) samples.push(await timeRun(runtime, action, i));
+  const seconds = (performance.now() - started) / 1000;
+  return `${summary(samples)}  (${(samples.length / seconds).toFixed(0)} runs/s one at a time)`;
+}
+
+/** A replacement prewarm starts in the background: the next first run is measured only once it is up. */
+export async function waitForPrewarm(runtime, timeoutMs) {
+  const deadline = performance.now() + timeoutMs;
+  while (!runtime.stats().containers.some((c) => c.state === 'prewarm') && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
