@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { eventually } from '@kindling/test-support';
 import { newActivationId, nodeAction } from '../test-support/actions.js';
 import { defaultProxyPath } from './process-container-factory.js';
 import { ProcessRuntime } from './process-runtime.js';
@@ -106,7 +107,7 @@ describe('ProcessRuntime: limits.concurrency', () => {
     const action = nodeAction('one-hangs', code, { limits: { concurrency: 4, timeout: 2_000 } });
     const hanging = runtime.run({ action, params: { hang: true }, activationId: newActivationId(), namespace: 'guest' });
     // Let the hanging one run first, so that the others' deadlines fall well after its own.
-    while (runtime.stats().containers[0]?.state !== 'busy') await delay(10);
+    await eventually(() => runtime.stats().containers[0]?.state === 'busy', 'the hanging activation to hold its process');
     await delay(1_000);
     const ids = [newActivationId(), newActivationId()];
     const others = ids.map((activationId, i) => runtime.run({ action, params: { i }, activationId, namespace: 'guest' }));
