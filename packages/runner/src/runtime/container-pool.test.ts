@@ -6,6 +6,7 @@ import { defaultProxyPath } from '../process/process-container-factory.js';
 import { newActivationId, nodeAction } from '../test-support/actions.js';
 import type { RunOutcome } from './action-runtime.js';
 import { RuntimeOverloadedError } from './container.js';
+import { eventually } from '@kindling/test-support';
 
 const runtimes: ProcessRuntime[] = [];
 
@@ -103,6 +104,24 @@ describe('ContainerPool: a fair share of capacity per action', () => {
     expect(stats.counters.evictions).toBeGreaterThanOrEqual(1);
     expect(stats.actions.map((a) => a.revision).filter((revision) => revision.includes('/stale@'))).toEqual([]);
     expect(stats.actions.find((a) => a.revision.includes('/busy@'))!.warmStarts).toBeGreaterThanOrEqual(395);
+  }, 120_000);
+
+  it('gives an action its first process even while another keeps a backlog on all of them', async () => {
+    const runtime = await startRuntime({ capacityMemoryMb: 2 * 256 });
+    const hog = nodeAction('hog', 'function main(p) { return new Promise((r) => setTimeout(() => r({ i: p.i }), 5)); }');
+    const late = nodeAction('late', ECHO);
+    let hogDone = 0;
+    // Six runs in flight on two processes: the hog always has runs waiting.
+    const hogLoad = drive(runtime, Array.from({ length: 600 }, (_, i) => ({ action: hog, params: { i } })), 6);
+    const counting = setInterval(() => (hogDone = runtime.stats().actions.find((a) => a.revision.includes('/hog@'))?.warmStarts ?? 0), 5);
+    await eventually(() => runtime.stats().counters.warmStarts > 20, 'the hog to be running');
+    const lateRun = await run(runtime, late, { i: 1 });
+    const hogDoneWhenLateRan = hogDone;
+    clearInterval(counting);
+    await hogLoad;
+    expect(lateRun.response.statusCode).toBe(0);
+    // It did not wait for the hog's 600 runs to drain.
+    expect(hogDoneWhenLateRan).toBeLessThan(550);
   }, 120_000);
 
   it('refuses runs beyond the queue bound of an action with RuntimeOverloadedError, running none of them', async () => {

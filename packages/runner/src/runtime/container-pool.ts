@@ -347,6 +347,10 @@ export class ContainerPool {
    */
   private dispatch(): void {
     if (this.stopped) return;
+    // A revision holding nothing goes first: it may take a container just released by one above its share.
+    for (const queue of this.roundRobin()) {
+      if (queue.containers.size === 0 && queue.waiters.length > 0 && this.grow(queue)) this.lastGrown = queue.revision;
+    }
     for (const queue of this.queues.values()) this.serveFromOwnContainers(queue);
     for (let grown = true; grown; ) {
       grown = false;
@@ -509,15 +513,20 @@ export class ContainerPool {
   /**
    * An idle container may go for `queue` when its revision waits for nothing and has no work,
    * or holds more than its share, or — for a revision holding no container at all — holds
-   * others too, or when the revisions with work outnumber what the capacity holds.
+   * others too, or when the revisions with work outnumber what the capacity holds. A revision
+   * with waiting runs keeps its containers, except one for a revision holding none while it
+   * holds more than its share and more than one (no starvation, and no ping-pong either).
    */
   private evictableFor(entry: Entry, queue: ActionQueue, starving: boolean, share: FairShare, now: number): boolean {
     if (entry.state === 'prewarm') return true;
     if ((entry.state !== 'idle' && entry.state !== 'paused') || entry.draining || entry.resuming) return false;
     const owner = entry.queue;
     if (!owner) return true;
-    if (owner === queue || owner.waiters.length > 0) return false;
-    if (!this.hasWork(owner, now) || share.exceeded(owner.containers.size, owner.spec.memoryMb)) return true;
+    if (owner === queue) return false;
+    const aboveShare = share.exceeded(owner.containers.size, owner.spec.memoryMb);
+    // Queued work keeps its container, unless its revision holds more than its share and this one holds none.
+    if (owner.waiters.length > 0) return starving && aboveShare && owner.containers.size > 1;
+    if (!this.hasWork(owner, now) || aboveShare) return true;
     return starving && (owner.containers.size > 1 || share.crowded(queue.spec.memoryMb));
   }
 
@@ -580,7 +589,11 @@ export class ContainerPool {
         }
         if (prewarmSlot !== null) this.prewarmRetryMs = PREWARM_RETRY_MS.first;
         entry.state = queue ? 'idle' : 'prewarm';
-        if (queue) this.scheduleIdle(entry);
+        if (queue) {
+          this.scheduleIdle(entry);
+          // The runs it was started for come before anyone's claim on it.
+          this.serveFromOwnContainers(queue);
+        }
         this.dispatch();
       },
       (error: unknown) => {
