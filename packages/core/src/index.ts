@@ -4,6 +4,7 @@ export * from './names.js';
 export * from './subjects.js';
 export * from './subject-filter.js';
 export * from './bus.js';
+export * from './bus-contract.js';
 export * from './store.js';
 export * from './kv-change-queue.js';
 export * from './kv-names.js';
