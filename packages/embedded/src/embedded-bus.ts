@@ -140,9 +140,12 @@ export class EmbeddedBus implements EventBus {
         if (rival) throw new KindlingError('KND_CONFLICT', `work-queue stream ${stream.name} already has consumer '${rival.name}' on an overlapping filter (${rival.filter}).`, { field: 'consume.filter' });
       }
       const state: ConsumerState = { name: durable, filter, ackWaitMs: ackWaitMs ?? DEFAULT_ACK_WAIT_MS, position: 0 };
-      await this.writer.write(() => this.statements.addConsumer.run(durable, stream.name, filter, state.ackWaitMs));
-      consumer = this.consumers.get(durable) ?? new EmbeddedConsumer(state, stream, this.db, this.writer, this.log);
+      // Its row is in the turn's transaction at once, so a second subscriber of the same name in
+      // this turn finds the consumer rather than inserting it again.
+      const created = this.writer.write(() => this.statements.addConsumer.run(durable, stream.name, filter, state.ackWaitMs));
+      consumer = new EmbeddedConsumer(state, stream, this.db, this.writer, this.log);
       this.consumers.set(durable, consumer);
+      await created;
     }
     return consumer.subscribe(handler, maxInFlight);
   }
