@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { isWorkQueue, subjectMatches, type StreamDefinition } from '@kindling/core';
+import { streamTable, streamTableDdl } from './backend-schema.js';
 import type { GroupedWriter } from './grouped-writer.js';
 
 export interface StoredMessage {
@@ -20,7 +21,7 @@ interface MessageRow {
 export const SLICE_ROWS = 256;
 
 /**
- * One stream of the embedded bus, in `bus_messages`. In memory only its last sequence, the last
+ * One stream of the embedded bus, in its table (`streamTable`). In memory only its last sequence, the last
  * one committed (consumers see nothing beyond it) and its message count.
  */
 export class EmbeddedStream {
@@ -30,15 +31,15 @@ export class EmbeddedStream {
   messages: number;
   readonly workQueue: boolean;
   private readonly statements: {
-    insert: Statement<[string, number, string, Buffer, string | null, number]>;
+    insert: Statement<[number, string, Buffer, string | null, number]>;
     insertMsgId: Statement<[string, string, number, number]>;
     findMsgId: Statement<[string, string, number], { seq: number }>;
     saveLastSeq: Statement<[string, number]>;
-    readAfter: Statement<[string, number, number, number], MessageRow>;
-    readOne: Statement<[string, number], MessageRow>;
-    remove: Statement<[string, number]>;
-    oldest: Statement<[string, number], { seq: number; time: number }>;
-    removeUpTo: Statement<[string, number]>;
+    readAfter: Statement<[number, number, number], MessageRow>;
+    readOne: Statement<[number], MessageRow>;
+    remove: Statement<[number]>;
+    oldest: Statement<[number], { seq: number; time: number }>;
+    removeUpTo: Statement<[number]>;
   };
 
   constructor(
@@ -49,19 +50,21 @@ export class EmbeddedStream {
     readonly maxAgeMs: number | undefined,
   ) {
     this.workQueue = isWorkQueue(definition);
+    db.exec(streamTableDdl(definition.name));
+    const table = streamTable(definition.name);
     this.statements = {
-      insert: db.prepare('INSERT INTO bus_messages (stream, seq, subject, data, headers, time) VALUES (?, ?, ?, ?, ?, ?)'),
+      insert: db.prepare(`INSERT INTO ${table} (seq, subject, data, headers, time) VALUES (?, ?, ?, ?, ?)`),
       insertMsgId: db.prepare('INSERT OR REPLACE INTO bus_msg_ids (stream, msg_id, seq, time) VALUES (?, ?, ?, ?)'),
       findMsgId: db.prepare('SELECT seq FROM bus_msg_ids WHERE stream = ? AND msg_id = ? AND time > ?'),
       saveLastSeq: db.prepare('INSERT INTO bus_streams (name, last_seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_seq = excluded.last_seq'),
-      readAfter: db.prepare('SELECT seq, subject, data, headers FROM bus_messages WHERE stream = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
-      readOne: db.prepare('SELECT seq, subject, data, headers FROM bus_messages WHERE stream = ? AND seq = ?'),
-      remove: db.prepare('DELETE FROM bus_messages WHERE stream = ? AND seq = ?'),
-      oldest: db.prepare('SELECT seq, time FROM bus_messages WHERE stream = ? ORDER BY seq LIMIT ?'),
-      removeUpTo: db.prepare('DELETE FROM bus_messages WHERE stream = ? AND seq <= ?'),
+      readAfter: db.prepare(`SELECT seq, subject, data, headers FROM ${table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
+      readOne: db.prepare(`SELECT seq, subject, data, headers FROM ${table} WHERE seq = ?`),
+      remove: db.prepare(`DELETE FROM ${table} WHERE seq = ?`),
+      oldest: db.prepare(`SELECT seq, time FROM ${table} ORDER BY seq LIMIT ?`),
+      removeUpTo: db.prepare(`DELETE FROM ${table} WHERE seq <= ?`),
     };
     const saved = db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM bus_streams WHERE name = ?').get(this.name)?.last_seq ?? 0;
-    const stored = db.prepare<[string], { last: number | null; count: number }>('SELECT max(seq) AS last, count(*) AS count FROM bus_messages WHERE stream = ?').get(this.name);
+    const stored = db.prepare<[], { last: number | null; count: number }>(`SELECT max(seq) AS last, count(*) AS count FROM ${table}`).get();
     this.lastSeq = Math.max(saved, stored?.last ?? 0);
     this.durableSeq = this.lastSeq;
     this.messages = stored?.count ?? 0;
@@ -84,7 +87,7 @@ export class EmbeddedStream {
   append(subject: string, data: Uint8Array, headers: Record<string, string>, msgId: string | undefined, time: number): number {
     const seq = this.lastSeq + 1;
     const encodedHeaders = Object.keys(headers).length > 0 ? JSON.stringify(headers) : null;
-    this.statements.insert.run(this.name, seq, subject, Buffer.from(data.buffer, data.byteOffset, data.byteLength), encodedHeaders, time);
+    this.statements.insert.run(seq, subject, Buffer.from(data.buffer, data.byteOffset, data.byteLength), encodedHeaders, time);
     if (msgId !== undefined) this.statements.insertMsgId.run(this.name, msgId, seq, time);
     this.lastSeq = seq;
     this.messages++;
@@ -94,18 +97,18 @@ export class EmbeddedStream {
 
   /** Up to `limit` messages after `after`, among the committed ones, in order. */
   readAfter(after: number, limit: number): StoredMessage[] {
-    return this.statements.readAfter.all(this.name, after, this.durableSeq, limit).map(toMessage);
+    return this.statements.readAfter.all(after, this.durableSeq, limit).map(toMessage);
   }
 
   read(seq: number): StoredMessage | undefined {
-    const row = this.statements.readOne.get(this.name, seq);
+    const row = this.statements.readOne.get(seq);
     return row && toMessage(row);
   }
 
   /** Deletes a settled work-queue message (in the current transaction). */
   remove(seq: number): void {
     this.writer.writeUnawaited(() => {
-      this.messages -= this.statements.remove.run(this.name, seq).changes;
+      this.messages -= this.statements.remove.run(seq).changes;
     });
   }
 
@@ -116,7 +119,7 @@ export class EmbeddedStream {
   expireSlice(now: number): boolean {
     if (this.maxAgeMs === undefined) return false;
     const cutoff = now - this.maxAgeMs;
-    const oldest = this.statements.oldest.all(this.name, SLICE_ROWS);
+    const oldest = this.statements.oldest.all(SLICE_ROWS);
     let last: number | undefined;
     for (const row of oldest) {
       if (row.time > cutoff) break;
@@ -125,7 +128,7 @@ export class EmbeddedStream {
     if (last === undefined) return false;
     const upTo = last;
     this.writer.writeUnawaited(() => {
-      this.messages -= this.statements.removeUpTo.run(this.name, upTo).changes;
+      this.messages -= this.statements.removeUpTo.run(upTo).changes;
     });
     return oldest.length === SLICE_ROWS && oldest[oldest.length - 1]?.seq === upTo;
   }
