@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { assertKey, assertPayloadSize, KindlingError, KvChangeQueue, type KvBucket, type KvChange, type KvEntry, type KvWatch, type KvWatchOptions } from '@kindling/core';
 import type { GroupedWriter } from './grouped-writer.js';
+import { ownBytes } from './own-bytes.js';
 
 interface Watcher {
   prefix: string;
@@ -63,7 +64,7 @@ export class EmbeddedBucket implements KvBucket {
   get(key: string): Promise<KvEntry | null> {
     assertKey(key);
     const row = this.statements.get.get(this.name, key);
-    return Promise.resolve(row ? { key, value: new Uint8Array(row.value), revision: row.revision } : null);
+    return Promise.resolve(row ? { key, value: ownBytes(row.value), revision: row.revision } : null);
   }
 
   async put(key: string, value: Uint8Array, options: { previousRevision?: number } = {}): Promise<number> {
@@ -91,7 +92,7 @@ export class EmbeddedBucket implements KvBucket {
     const prefix = options.prefix ?? '';
     const watcher: Watcher = { prefix, seenUpTo: this.lastRevision, queue: new KvChangeQueue(() => this.watchers.delete(watcher)) };
     const rows = prefix === '' ? this.statements.entries.iterate(this.name) : this.statements.entriesFrom.iterate(this.name, prefix, prefix + AFTER_EVERY_KEY_CHARACTER);
-    for (const row of rows) watcher.queue.push({ key: row.key, value: new Uint8Array(row.value), revision: row.revision });
+    for (const row of rows) watcher.queue.push({ key: row.key, value: ownBytes(row.value), revision: row.revision });
     watcher.queue.push('initialized');
     this.watchers.add(watcher);
     return Promise.resolve(watcher.queue);

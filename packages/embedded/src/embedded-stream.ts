@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { isWorkQueue, subjectMatches, type StreamDefinition } from '@kindling/core';
 import { streamTable, streamTableDdl } from './backend-schema.js';
 import type { GroupedWriter } from './grouped-writer.js';
+import { ownBytes } from './own-bytes.js';
 
 export interface StoredMessage {
   seq: number;
@@ -138,7 +139,7 @@ function toMessage(row: MessageRow): StoredMessage {
   return {
     seq: row.seq,
     subject: row.subject,
-    data: new Uint8Array(row.data),
+    data: ownBytes(row.data),
     headers: row.headers === null ? {} : (JSON.parse(row.headers) as Record<string, string>),
   };
 }
