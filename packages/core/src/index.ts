@@ -1,30 +1,40 @@
-export * from './errors.js';
-export * from './validation.js';
-export * from './names.js';
-export * from './subjects.js';
-export * from './subject-filter.js';
-export * from './bus.js';
-export * from './bus-contract.js';
-export * from './store.js';
-export * from './kv-change-queue.js';
-export * from './kv-names.js';
-export * from './json-bucket.js';
-export * from './clock.js';
-export * from './logger.js';
-export * from './ids.js';
-export * from './cloudevent.js';
-export * from './model/index.js';
-export * from './sdk/types.js';
-export * from './sdk/feed-error.js';
-export * from './sdk/define-provider.js';
-export * from './sdk/provider-registry.js';
-export * from './sdk/backoff.js';
-export * from './sdk/patterns.js';
-export * from './lifecycle/feed-repository.js';
-export * from './lifecycle/feed-host.js';
-export * from './lifecycle/lease-keeper.js';
-export * from './lifecycle/guarded-call.js';
+// Kindling's foundations: the entity model, names and subjects, the bus and store contracts adapters
+// implement, errors, logging, ids and CloudEvents. Named exports only: what is not listed here is
+// not public. Provider authors import @kindling/sdk, which re-exports the part of this they need.
+export { type ErrorCode, ErrorCodes, isKindlingError, KindlingError, type KindlingErrorOptions, messageOf, notFound } from './errors.js';
+export { parseWith, validationError } from './validation.js';
+export { assertEntityName, decodeToken, encodeToken, entityNameSchema, formatQualifiedName, MAX_NAME_LENGTH, parseQualifiedName, type QualifiedName } from './names.js';
+export { type BucketName, Buckets, entityKey, namespaceKeyPrefix, Streams, Subjects } from './subjects.js';
+export { assertFilter, assertSubject, filterCovers, filtersOverlap, subjectMatches } from './subject-filter.js';
+export { type BusMessage, type ConsumeOptions, type Consumption, decodeJson, decoder, encodeJson, encoder, type EventBus, type Listener, type MessageHandler, type PublishAck, type PublishOptions } from './bus.js';
+export {
+  allStreams,
+  assertPayloadSize,
+  checkConsumeOptions,
+  type CheckedConsumeOptions,
+  DEFAULT_ACK_WAIT_MS,
+  DUPLICATE_WINDOW_MS,
+  isWorkQueue,
+  MAX_PAYLOAD_BYTES,
+  type StreamDefinition,
+  streamOfSubject,
+} from './bus-contract.js';
+export { type KeyValueStore, type KvBucket, type KvChange, type KvEntry, type KvWatch, type KvWatchOptions } from './store.js';
+export { KvChangeQueue } from './kv-change-queue.js';
+export { assertBucketName, assertKey } from './kv-names.js';
+export { JsonBucket, type Versioned } from './json-bucket.js';
+export { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { createLogger, type CreateLoggerOptions, type Logger, REDACTED_PATHS, scrubbingLogger, scrubSecrets, silentLogger } from './logger.js';
+export { activationIdFor, activationTime, deterministicId, isActivationId, randomActivationId, randomId, ruleActivationId, triggerActivationId } from './ids.js';
+export { type CloudEvent, createCloudEvent, type NewEvent } from './cloudevent.js';
+export { annotation, bumpVersion, type EntityBase, type EntityPath, fromParams, type KeyValue, keyValueSchema, keyValuesSchema, toParams } from './model/common.js';
+export { type ActionExec, actionExecSchema, ActionLimitBounds, type ActionLimits, actionLimitsSchema, type ActionPut, actionPutSchema, type ActionRecord, actionRevision, type BlackboxExec, type CodeExec, defaultLimits, MAX_RESULT_BYTES, MAX_SEQUENCE_LENGTH, NODE_KINDS, type SequenceExec } from './model/action.js';
+export { type ReducedRule, type RuleStatus, type TriggerPut, triggerPutSchema, type TriggerRecord } from './model/trigger.js';
+export { type RulePut, rulePutSchema, type RuleRecord, ruleStatusChangeSchema } from './model/rule.js';
+export { type FeedDesiredState, type FeedRecord, type FeedStatusName, type FeedStatusRecord } from './model/feed.js';
+export { type ActivationRecord, activationResponse, type ActivationResponse, ActivationStatus, type ActivationStatusCode, type InvocationMessage, statusText } from './model/activation.js';
+export { type EntityKind, EntityStore, type EntityTypes } from './entities/entity-store.js';
+export { type ActivationQuery, ActivationStore } from './entities/activation-store.js';
+export { type Role, ROLES } from './roles.js';
 export { z } from 'zod';
-export * from './entities/entity-store.js';
-export * from './entities/activation-store.js';
-export * from './sdk/load-provider.js';
