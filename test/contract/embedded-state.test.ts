@@ -2,32 +2,19 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DUPLICATE_WINDOW_MS, encodeJson, silentLogger, Streams, Subjects, systemClock, type BusMessage, type Clock } from '@kindling/core';
-import { applyMigrations } from './apply-migrations.js';
-import { streamTable } from './backend-schema.js';
-import { openEmbeddedBackend, type EmbeddedBackend } from './open-embedded-backend.js';
+import { DUPLICATE_WINDOW_MS, encodeJson, silentLogger, Streams, Subjects, type BusMessage } from '@kindling/core';
+import { applyMigrations, openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
+import { eventually, FakeClock } from '@kindling/test-support';
 
 const log = silentLogger();
 
-/** A clock for publish times that the test moves; timers stay the system's. */
-function movableClock(): Clock & { advance(ms: number): void } {
-  let offset = 0;
-  return { ...systemClock, now: () => Date.now() + offset, advance: (ms) => (offset += ms) };
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-describe('embedded backend state stays bounded', () => {
+describe('embedded backend on SQLite: bounded state, files, shared database', () => {
   let dataDir: string;
   let backend: EmbeddedBackend | undefined;
   const rows = (table: string) => (backend!.database.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-  const messageRows = () => Object.values(Streams).reduce((sum, stream) => sum + rows(streamTable(stream.name)), 0);
+  /** Rows of every stream's table (`bus_messages_<stream>`). */
+  const messageRows = () =>
+    (backend!.database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'bus_messages_%'").all() as Array<{ name: string }>).reduce((sum, table) => sum + rows(table.name), 0);
 
   beforeEach(async () => (dataDir = await mkdtemp(join(tmpdir(), 'kindling-bounded-'))));
   afterEach(async () => {
@@ -45,7 +32,7 @@ describe('embedded backend state stays bounded', () => {
       acked++;
     });
     await Promise.all(Array.from({ length: count }, (_, i) => backend!.bus.publish(Subjects.invocation('guest', `a${i % 7}`), encodeJson({ i }), { msgId: `inv-${i}` })));
-    await until(() => acked === count, `${count} acks (got ${acked})`);
+    await eventually(() => acked === count, `${count} acks (got ${acked})`);
     await backend.write(() => undefined); // the turn's settlements are committed
 
     expect(messageRows()).toBe(0);
@@ -54,7 +41,8 @@ describe('embedded backend state stays bounded', () => {
   });
 
   it('deletes events past their max age and msgIds past the duplicate window, in slices', async () => {
-    const clock = movableClock();
+    // Publish times and the cutoffs come from this clock; the pruning timer is the system's.
+    const clock = new FakeClock();
     backend = await openEmbeddedBackend({ dataDir, log, clock, eventsMaxAgeMs: 60_000 });
     const count = 2_000; // several slices
     await Promise.all(Array.from({ length: count }, (_, i) => backend!.bus.publish(Subjects.event('guest', 't'), encodeJson({ i }), { msgId: `e-${i}` })));
@@ -62,9 +50,9 @@ describe('embedded backend state stays bounded', () => {
     expect(messageRows()).toBe(count + 1);
     expect(rows('bus_msg_ids')).toBe(count + 1);
 
-    clock.advance(Math.max(60_000, DUPLICATE_WINDOW_MS) + 1_000);
+    await clock.advance(Math.max(60_000, DUPLICATE_WINDOW_MS) + 1_000);
     const fresh = await backend.bus.publish(Subjects.event('guest', 't'), encodeJson({ fresh: true }));
-    await until(() => rows('bus_msg_ids') === 0 && messageRows() === 2, 'expired events and msgIds to go');
+    await eventually(() => rows('bus_msg_ids') === 0 && messageRows() === 2, 'expired events and msgIds to go');
 
     expect(await backend.streamInfo(Streams.events.name)).toEqual({ messages: 1, lastSeq: fresh.seq });
     expect((await backend.streamInfo(Streams.deadLetters.name)).messages).toBe(1);
@@ -107,5 +95,20 @@ describe('embedded backend state stays bounded', () => {
     await backend.close();
     backend = undefined;
     await expect(openEmbeddedBackend({ dataDir, log })).rejects.toMatchObject({ code: 'KND_STORE_UNAVAILABLE', message: expect.stringContaining('schema version 99') });
+  });
+
+  it('lets several subscribers open a new durable in the same turn, sharing one consumer', async () => {
+    backend = await openEmbeddedBackend({ log });
+    const seen: number[] = [];
+    const handler = async (m: BusMessage) => {
+      seen.push(m.seq);
+      m.ack();
+    };
+    const options = { durable: 'invoker', filter: Subjects.allInvocations, maxInFlight: 4 };
+    await Promise.all([backend.bus.consume(options, handler), backend.bus.consume(options, handler)]);
+    const acks = await Promise.all(Array.from({ length: 20 }, (_, i) => backend!.bus.publish(Subjects.invocation('guest', 'a'), encodeJson({ i }))));
+    await eventually(() => seen.length >= acks.length, `${acks.length} deliveries`);
+    expect(seen.sort((a, b) => a - b)).toEqual(acks.map((ack) => ack.seq));
+    expect(backend.database.prepare('SELECT name FROM bus_consumers').all()).toEqual([{ name: 'invoker' }]);
   });
 });
