@@ -187,7 +187,7 @@ for (const count of GROWTH) {
     if (module === BASELINE && count > BASELINE_GROWTH_MAX) continue;
     const point = await growthPoint(module, count);
     const mb = (value) => `${Math.round(value)} MB`;
-    console.log(`${name.padEnd(20)} ${count.toLocaleString('en-US').padStart(10)} ${fmt(point.publishRate)} ${fmt(point.endToEndRate)} ${mb(point.rssMb).padStart(11)} ${mb(point.peakRssMb).padStart(9)} ${mb(point.dbMb).padStart(8)}`);
+    console.log(`${name.padEnd(20)} ${count.toLocaleString('en-US').padStart(10)} ${fmt(point.publishRate)} ${fmt(point.endToEndRate)} ${mb(point.rssMb).padStart(11)} ${mb(point.peakRssMb).padStart(9)} ${(point.dbMb === null ? '–' : mb(point.dbMb)).padStart(8)}`);
   }
 }
 console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

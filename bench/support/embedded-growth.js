@@ -40,10 +40,10 @@ clearInterval(sampler);
 peakRss = Math.max(peakRss, rss);
 await backend.close();
 const databaseFile = join(dataDir, 'kindling.db');
-let dbBytes = 0;
+let dbBytes = null;
 try {
   dbBytes = statSync(databaseFile).size;
 } catch {
   // The record-log backend keeps no database file.
 }
-console.log(JSON.stringify({ count, publishRate: count / ((published - started) / 1000), endToEndRate: count / ((finished - started) / 1000), rssMb: rss / 2 ** 20, peakRssMb: peakRss / 2 ** 20, dbMb: dbBytes / 2 ** 20 }));
+console.log(JSON.stringify({ count, publishRate: count / ((published - started) / 1000), endToEndRate: count / ((finished - started) / 1000), rssMb: rss / 2 ** 20, peakRssMb: peakRss / 2 ** 20, dbMb: dbBytes === null ? null : dbBytes / 2 ** 20 }));
