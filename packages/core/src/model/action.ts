@@ -10,9 +10,8 @@ export const ActionLimitBounds = {
   concurrency: { min: 1, default: 1, max: 500 },
 } as const;
 
-/** Largest action result, and largest invocation payload, in bytes. */
+/** Largest action result, in bytes (the largest invocation payload is the bus's `MAX_PAYLOAD_BYTES`). */
 export const MAX_RESULT_BYTES = 1024 * 1024;
-export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 export const MAX_SEQUENCE_LENGTH = 50;
 
 export interface ActionLimits {
