@@ -1,4 +1,4 @@
-import type { EventBus, HookRequest, HookResponse, KeyValueStore, Logger, ProviderRegistry } from '@kindling/core';
+import type { ActivationStore, EventBus, HookRequest, HookResponse, KeyValueStore, Logger, ProviderRegistry } from '@kindling/core';
 
 /**
  * Routes `POST /hooks/<provider>/<feed id>` to the feed that owns it. Core's `FeedHost` has
@@ -18,6 +18,8 @@ export type RuleFilterValidator = (filter: Record<string, unknown>) => void;
 export interface ApiDeps {
   store: KeyValueStore;
   bus: EventBus;
+  /** Where activation records go; default the bounded store on `store` (`KeyValueActivationStore`). */
+  activations?: ActivationStore;
   registry: ProviderRegistry;
   log: Logger;
   hooks: HookDispatcher;

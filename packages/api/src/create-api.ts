@@ -1,5 +1,5 @@
 import {
-  ActivationStore,
+  KeyValueActivationStore,
   EntityStore,
   FeedRepository,
   KindlingError,
@@ -51,7 +51,7 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   const hookBodyLimit = deps.hookBodyLimitBytes ?? DEFAULT_HOOK_BODY_LIMIT;
   const [entities, activations, namespaces, repo] = await Promise.all([
     EntityStore.open(deps.store),
-    ActivationStore.open(deps.store),
+    deps.activations ?? KeyValueActivationStore.open(deps.store),
     NamespaceStore.open(deps.store),
     FeedRepository.open(deps.store),
   ]);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   activationResponse,
-  ActivationStore,
+  KeyValueActivationStore,
   decodeJson,
   encodeJson,
   randomActivationId,
@@ -37,7 +37,7 @@ function record(namespace: string, name: string, activationId: string, statusCod
 describe('invoke and activations', () => {
   let harness: Harness;
   let http: (request: HttpRequest) => Promise<HttpResponse>;
-  let activations: ActivationStore;
+  let activations: KeyValueActivationStore;
   let invoker: Consumption | undefined;
 
   const call = (method: string, url: string, payload?: unknown) =>
@@ -63,7 +63,7 @@ describe('invoke and activations', () => {
   beforeEach(async () => {
     harness = await openHarness({ blockingTimeoutMs: 1000 });
     http = harness.http;
-    activations = await ActivationStore.open(harness.store);
+    activations = await KeyValueActivationStore.open(harness.store);
     await call('PUT', '/api/v1/namespaces/_/actions/echo', { exec: { kind: 'nodejs:20', code: CODE }, parameters: [{ key: 'greeting', value: 'hi' }] });
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ActivationStore, FeedRepository } from '@kindling/core';
+import { KeyValueActivationStore, FeedRepository } from '@kindling/core';
 import { openwhiskClient, type OpenWhiskClient } from '../../../test/support/openwhisk-client.js';
 import { GUEST_KEY, openHarness, type Harness } from '../test-support/api-harness.js';
 import { eventually } from '../test-support/eventually.js';
@@ -84,7 +84,7 @@ describe('the openwhisk npm client', () => {
     expect(list.length).toBeGreaterThan(0);
     expect(list[0]).toMatchObject({ namespace: 'guest', name: 'ticker' });
     const id = list[0]!.activationId;
-    const store = await ActivationStore.open(harness.store);
+    const store = await KeyValueActivationStore.open(harness.store);
     expect((await store.get('guest', id))?.response.success).toBe(true);
     expect(await ow.activations.result({ name: id })).toMatchObject({ status: 'success', success: true });
     expect(await ow.activations.logs({ name: id })).toEqual({ logs: [] });
