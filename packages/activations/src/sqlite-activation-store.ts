@@ -1,0 +1,171 @@
+import Sqlite, { type Database, type Statement } from 'better-sqlite3';
+import {
+  parseActivationQuery,
+  parseActivationRetention,
+  parseWith,
+  z,
+  type ActivationQuery,
+  type ActivationRecord,
+  type ActivationRetention,
+  type ActivationStore,
+  type PruneStep,
+} from '@kindling/core';
+import { activationRow, recordOf, type ActivationRow } from './activation-row.js';
+import { queryWhere } from './query-where.js';
+
+export interface SqliteActivationStoreOptions {
+  /** An open database to share (the embedded backend's), or … */
+  database?: Database;
+  /** … a file of its own, opened in WAL mode (`:memory:` for a throwaway). */
+  file?: string;
+  retention: ActivationRetention;
+  /** Rows deleted per `prune` step. Default 2,000: a few milliseconds of work. */
+  pruneBatch?: number;
+}
+
+const optionsSchema = z.strictObject({
+  database: z.custom<Database>((value) => value instanceof Sqlite, 'must be an open better-sqlite3 Database').optional(),
+  file: z.string().min(1).optional(),
+  retention: z.unknown(),
+  pruneBatch: z.number().int().positive().max(100_000).optional(),
+});
+
+const DEFAULT_PRUNE_BATCH = 2_000;
+const TABLE = 'kindling_activations';
+
+/**
+ * Why these indexes: `list` newest first walks (namespace, start) backwards, by name
+ * (namespace, name, start), by status (namespace, status, start); `get` is a lookup of
+ * (namespace, activation_id); pruning by age walks (start). The rowid breaks ties of equal
+ * start times, and every index carries it, so every ordering is served by an index alone.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ${TABLE} (
+  seq INTEGER PRIMARY KEY,
+  namespace TEXT NOT NULL,
+  activation_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ${TABLE}_by_id ON ${TABLE} (namespace, activation_id);
+CREATE INDEX IF NOT EXISTS ${TABLE}_by_start ON ${TABLE} (namespace, start);
+CREATE INDEX IF NOT EXISTS ${TABLE}_by_name ON ${TABLE} (namespace, name, start);
+CREATE INDEX IF NOT EXISTS ${TABLE}_by_status ON ${TABLE} (namespace, status, start);
+CREATE INDEX IF NOT EXISTS ${TABLE}_by_age ON ${TABLE} (start);
+`;
+
+/**
+ * Activation records in SQLite (`better-sqlite3`): the embedded backend's store, in the
+ * backend's own database file when it has one. Writes are synchronous and grouped in one
+ * transaction by `putMany`; reads are index walks of a page.
+ */
+export class SqliteActivationStore implements ActivationStore {
+  readonly retention: ActivationRetention;
+  private readonly db: Database;
+  private readonly ownsDatabase: boolean;
+  private readonly pruneBatch: number;
+  private readonly insert: Statement<ActivationRow>;
+  private readonly selectOne: Statement<[string, string], { record: string }>;
+  private readonly putAll: (records: readonly ActivationRecord[]) => void;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(options: SqliteActivationStoreOptions) {
+    const parsed = parseWith(optionsSchema, options, { prefix: 'options' });
+    this.retention = parseActivationRetention(options.retention);
+    this.pruneBatch = parsed.pruneBatch ?? DEFAULT_PRUNE_BATCH;
+    this.ownsDatabase = parsed.database === undefined;
+    this.db = parsed.database ?? openOwnDatabase(parsed.file ?? ':memory:');
+    this.db.exec(SCHEMA);
+    this.insert = this.db.prepare(
+      `INSERT INTO ${TABLE} (namespace, activation_id, name, start, status, record) VALUES (@namespace, @activationId, @name, @start, @status, @record)
+       ON CONFLICT (namespace, activation_id) DO UPDATE SET name = excluded.name, start = excluded.start, status = excluded.status, record = excluded.record`,
+    );
+    this.selectOne = this.db.prepare(`SELECT record FROM ${TABLE} WHERE namespace = ? AND activation_id = ?`);
+    this.putAll = this.db.transaction((records: readonly ActivationRecord[]) => {
+      for (const record of records) this.insert.run(activationRow(record));
+    });
+  }
+
+  async put(record: ActivationRecord): Promise<void> {
+    this.insert.run(activationRow(record));
+  }
+
+  async putMany(records: readonly ActivationRecord[]): Promise<void> {
+    this.putAll(records);
+  }
+
+  async get(namespace: string, activationId: string): Promise<ActivationRecord | null> {
+    const row = this.selectOne.get(namespace, activationId);
+    return row ? recordOf(row.record) : null;
+  }
+
+  async list(namespace: string, query: ActivationQuery = {}): Promise<ActivationRecord[]> {
+    const parsed = parseActivationQuery(query);
+    const where = queryWhere(namespace, parsed, () => '?');
+    const rows = this.statement(`SELECT record FROM ${TABLE} WHERE ${where.sql} ORDER BY start DESC, seq DESC LIMIT ? OFFSET ?`).all(
+      ...where.values,
+      parsed.limit,
+      parsed.skip,
+    ) as Array<{ record: string }>;
+    return rows.map((row) => recordOf(row.record));
+  }
+
+  async count(namespace: string, query: ActivationQuery = {}): Promise<number> {
+    const where = queryWhere(namespace, parseActivationQuery(query), () => '?');
+    return (this.statement(`SELECT count(*) AS n FROM ${TABLE} WHERE ${where.sql}`).get(...where.values) as { n: number }).n;
+  }
+
+  /** Deletes up to one batch of rows: first the too old (by the age index), then any past a namespace's count. */
+  async prune(now: number): Promise<PruneStep> {
+    const cutoff = now - this.retention.maxAgeMs;
+    let removed = this.statement(`DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE start < ? ORDER BY start LIMIT ?)`).run(cutoff, this.pruneBatch).changes;
+    const maxCount = this.retention.maxCountPerNamespace;
+    if (maxCount !== undefined) {
+      for (const namespace of this.namespaces()) {
+        if (removed >= this.pruneBatch) break;
+        removed += this.pruneCount(namespace, maxCount, this.pruneBatch - removed);
+      }
+    }
+    return { removed, done: removed < this.pruneBatch };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDatabase && this.db.open) this.db.close();
+  }
+
+  private pruneCount(namespace: string, maxCount: number, budget: number): number {
+    const oldestKept = this.statement(`SELECT start, seq FROM ${TABLE} WHERE namespace = ? ORDER BY start DESC, seq DESC LIMIT 1 OFFSET ?`).get(namespace, maxCount - 1) as
+      | { start: number; seq: number }
+      | undefined;
+    if (!oldestKept) return 0;
+    return this.statement(
+      `DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE namespace = ? AND (start < ? OR (start = ? AND seq < ?)) ORDER BY start LIMIT ?)`,
+    ).run(namespace, oldestKept.start, oldestKept.start, oldestKept.seq, budget).changes;
+  }
+
+  /** Every namespace with records, by skipping through the id index (one seek per namespace, not a scan). */
+  private namespaces(): string[] {
+    const rows = this.statement(
+      `WITH RECURSIVE ns(name) AS (SELECT min(namespace) FROM ${TABLE} UNION ALL SELECT (SELECT min(namespace) FROM ${TABLE} WHERE namespace > ns.name) FROM ns WHERE ns.name IS NOT NULL)
+       SELECT name FROM ns WHERE name IS NOT NULL`,
+    ).all() as Array<{ name: string }>;
+    return rows.map((row) => row.name);
+  }
+
+  /** Statements are prepared once per shape of query; there are few shapes (which filters are set). */
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+}
+
+function openOwnDatabase(file: string): Database {
+  const db = new Sqlite(file);
+  db.pragma('journal_mode = WAL');
+  // WAL with synchronous=NORMAL is durable across a crash of the process; only a power loss can drop the last commits.
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
