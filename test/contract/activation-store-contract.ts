@@ -69,6 +69,8 @@ export function activationStoreContract(open: OpenActivationStore): void {
       await store.put(finished);
       expect(await store.get('guest', record.activationId)).toEqual(finished);
       expect(await store.count('guest')).toBe(1);
+      expect(await store.count('guest', { status: 0 })).toBe(0);
+      expect(await store.count('guest', { status: 2, name: 'hello' })).toBe(1);
     });
 
     it('lists newest first, 30 by default, and pages with skip and limit without gaps or overlaps', async () => {
@@ -145,6 +147,8 @@ export function activationStoreContract(open: OpenActivationStore): void {
       expect(ids(await store.list('guest'))).toEqual([recent[0]!.activationId]);
       expect(ids(await store.list('other'))).toEqual([recent[1]!.activationId]);
       expect(await store.get('guest', old[0]!.activationId)).toBeNull();
+      expect(await store.count('guest')).toBe(1);
+      expect(await store.count('guest', { status: 1 })).toBe(0);
       expect(await store.prune(NOW)).toMatchObject({ done: true });
     });
 
@@ -155,6 +159,8 @@ export function activationStoreContract(open: OpenActivationStore): void {
       await store.putMany([...busy, ...quiet]);
       await new ActivationPruner({ store, log: silentLogger(), clock: fixedClock(NOW) }).runOnce();
       expect(ids(await store.list('busy'))).toEqual(ids(busy.slice(-5).reverse()));
+      expect(await store.count('busy')).toBe(5);
+      expect(await store.count('busy', { name: 'a' })).toBe(busy.slice(-5).filter((r) => r.name === 'a').length);
       expect(await store.count('quiet')).toBe(3);
     });
   });

@@ -34,12 +34,12 @@ describePostgres('PostgreSQL activation store', () => {
   afterAll(() => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
 
   activationStoreContract(async (retention) => {
-    await withClient(url, (client) => client.query('DROP TABLE IF EXISTS kindling_activations CASCADE'));
+    await withClient(url, (client) => client.query('DROP TABLE IF EXISTS kindling_activations, kindling_activation_counts CASCADE'));
     return PostgresActivationStore.open({ connectionString: url, retention, log: silentLogger() }, Date.UTC(2026, 11, 4, 12));
   });
 
   it('partitions by day: a drop per day past the retention, partitions made ahead and for late records', async () => {
-    await withClient(url, (client) => client.query('DROP TABLE IF EXISTS kindling_activations CASCADE'));
+    await withClient(url, (client) => client.query('DROP TABLE IF EXISTS kindling_activations, kindling_activation_counts CASCADE'));
     const now = Date.UTC(2026, 11, 4, 12);
     const store = await PostgresActivationStore.open({ connectionString: url, retention: { maxAgeMs: 2 * 86_400_000 }, log: silentLogger() }, now);
     try {

@@ -52,6 +52,7 @@ const optionsSchema = z.strictObject({
 });
 
 export const TABLE = 'kindling_activations';
+const COUNTS = 'kindling_activation_counts';
 const NO_PARTITION_FOR_ROW = '23514';
 const ALREADY_EXISTS = ['42P07', '23505'];
 
@@ -59,7 +60,9 @@ const ALREADY_EXISTS = ['42P07', '23505'];
  * Indexes as the SQLite store's (list by time, by name, by status; get by id is the primary
  * key's prefix), declared once on the parent table: PostgreSQL creates them on every partition.
  * The table is partitioned by start time, so pruning by age drops whole partitions: no DELETE
- * scan, no bloat, no vacuum debt.
+ * scan, no bloat, no vacuum debt. Counts without a time bound are sums of a counter table per
+ * (namespace, name, status, partition), kept exact by the statements that write and delete, and
+ * cleared with the partition it counts.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${TABLE} (
@@ -74,6 +77,14 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
 CREATE INDEX IF NOT EXISTS ${TABLE}_by_start ON ${TABLE} (namespace, start, activation_id);
 CREATE INDEX IF NOT EXISTS ${TABLE}_by_name ON ${TABLE} (namespace, name, start, activation_id);
 CREATE INDEX IF NOT EXISTS ${TABLE}_by_status ON ${TABLE} (namespace, status, start, activation_id);
+CREATE TABLE IF NOT EXISTS ${COUNTS} (
+  namespace text NOT NULL,
+  name text NOT NULL,
+  status smallint NOT NULL,
+  bucket bigint NOT NULL,
+  n bigint NOT NULL,
+  PRIMARY KEY (namespace, name, status, bucket)
+);
 `;
 
 /**
@@ -127,10 +138,23 @@ export class PostgresActivationStore implements ActivationStore {
     const unique = new Map<string, ActivationRecord>();
     for (const record of records) unique.set(`${record.namespace}\u0000${record.activationId}\u0000${record.start}`, record);
     const rows = [...unique.values()].map(activationRow);
-    const columns = [rows.map((r) => r.namespace), rows.map((r) => r.activationId), rows.map((r) => r.name), rows.map((r) => r.start), rows.map((r) => r.status), rows.map((r) => r.record)];
-    const sql = `INSERT INTO ${TABLE} (namespace, activation_id, name, start, status, record)
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::smallint[], $6::text[])
-      ON CONFLICT (namespace, activation_id, start) DO UPDATE SET name = excluded.name, status = excluded.status, record = excluded.record`;
+    const columns: unknown[][] = [rows.map((r) => r.namespace), rows.map((r) => r.activationId), rows.map((r) => r.name), rows.map((r) => r.start), rows.map((r) => r.status), rows.map((r) => r.record)];
+    columns.push([this.partitionMs]);
+    // The counter rows are written in one order by every writer, so that concurrent groups never deadlock on them.
+    const sql = `WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::smallint[], $6::text[]) AS i (namespace, activation_id, name, start, status, record)
+      ), replaced AS (
+        SELECT a.namespace, a.name, a.status, a.start FROM ${TABLE} a JOIN input i ON a.namespace = i.namespace AND a.activation_id = i.activation_id AND a.start = i.start
+      ), written AS (
+        INSERT INTO ${TABLE} (namespace, activation_id, name, start, status, record) SELECT * FROM input
+        ON CONFLICT (namespace, activation_id, start) DO UPDATE SET name = excluded.name, status = excluded.status, record = excluded.record
+        RETURNING namespace, name, status, start
+      ), delta AS (
+        SELECT namespace, name, status, start, 1 AS d FROM written UNION ALL SELECT namespace, name, status, start, -1 FROM replaced
+      )
+      INSERT INTO ${COUNTS} (namespace, name, status, bucket, n)
+      SELECT namespace, name, status, (start / ($7::bigint[])[1]) * ($7::bigint[])[1], sum(d) FROM delta GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+      ON CONFLICT (namespace, name, status, bucket) DO UPDATE SET n = ${COUNTS}.n + excluded.n`;
     try {
       await this.query(sql, columns);
     } catch (error) {
@@ -159,8 +183,11 @@ export class PostgresActivationStore implements ActivationStore {
   }
 
   async count(namespace: string, query: ActivationQuery = {}): Promise<number> {
-    const where = queryWhere(namespace, parseActivationQuery(query), (n) => `$${n}`);
-    const result = await this.query<{ n: string }>(`SELECT count(*) AS n FROM ${TABLE} WHERE ${where.sql}`, where.values);
+    const parsed = parseActivationQuery(query);
+    const timeBound = parsed.since !== undefined || parsed.upto !== undefined;
+    const where = queryWhere(namespace, parsed, (n) => `$${n}`);
+    const sql = timeBound ? `SELECT count(*) AS n FROM ${TABLE} WHERE ${where.sql}` : `SELECT coalesce(sum(n), 0) AS n FROM ${COUNTS} WHERE ${where.sql}`;
+    const result = await this.query<{ n: string }>(sql, where.values);
     return Number(result.rows[0]?.n ?? 0);
   }
 
@@ -174,7 +201,7 @@ export class PostgresActivationStore implements ActivationStore {
     const expired = (await this.partitions()).filter((partition) => partition.to <= cutoff);
     const [oldest] = expired;
     if (oldest) {
-      await this.query(`DROP TABLE IF EXISTS ${oldest.name}`);
+      await this.transaction([`DROP TABLE IF EXISTS ${oldest.name}`, `DELETE FROM ${COUNTS} WHERE bucket >= ${oldest.from} AND bucket < ${oldest.to}`]);
       this.log.info({ partition: oldest.name }, 'activation partition dropped: past the retention');
       return { removed: oldest.rows, done: expired.length === 1 && this.retention.maxCountPerNamespace === undefined };
     }
@@ -183,18 +210,45 @@ export class PostgresActivationStore implements ActivationStore {
     let removed = 0;
     for (const namespace of await this.namespaces()) {
       if (removed >= this.pruneBatch) break;
-      const result = await this.query(
-        `DELETE FROM ${TABLE} WHERE (namespace, activation_id, start) IN (
-           SELECT namespace, activation_id, start FROM ${TABLE} WHERE namespace = $1 ORDER BY start DESC, activation_id DESC OFFSET $2 LIMIT $3)`,
-        [namespace, maxCount, this.pruneBatch - removed],
+      const result = await this.query<{ removed: string }>(
+        `WITH gone AS (
+           DELETE FROM ${TABLE} WHERE (namespace, activation_id, start) IN (
+             SELECT namespace, activation_id, start FROM ${TABLE} WHERE namespace = $1 ORDER BY start DESC, activation_id DESC OFFSET $2 LIMIT $3)
+           RETURNING namespace, name, status, start
+         ), uncounted AS (
+           UPDATE ${COUNTS} c SET n = c.n - g.k
+           FROM (SELECT namespace, name, status, (start / $4::bigint) * $4::bigint AS bucket, count(*) AS k FROM gone GROUP BY 1, 2, 3, 4) g
+           WHERE c.namespace = g.namespace AND c.name = g.name AND c.status = g.status AND c.bucket = g.bucket
+         )
+         SELECT count(*) AS removed FROM gone`,
+        [namespace, maxCount, this.pruneBatch - removed, this.partitionMs],
       );
-      removed += result.rowCount ?? 0;
+      removed += Number(result.rows[0]?.removed ?? 0);
     }
     return { removed, done: removed < this.pruneBatch };
   }
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  private async transaction(statements: readonly string[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw new KindlingError('KND_STORE_UNAVAILABLE', `activation store on PostgreSQL: ${this.scrub(error).message}`, { cause: this.scrub(error) });
+    }
+    try {
+      await client.query('BEGIN');
+      for (const sql of statements) await client.query(sql);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new KindlingError('KND_STORE_UNAVAILABLE', `activation store on PostgreSQL: ${this.scrub(error).message}`, { cause: this.scrub(error) });
+    } finally {
+      client.release();
+    }
   }
 
   /** Creates the partitions covering [from, to]; another process creating the same one at once is fine. */
