@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { KeyValueActivationStore, FeedRepository } from '@kindling/core';
+import { activationIdFor, activationResponse, FeedRepository, KeyValueActivationStore, type ActivationRecord } from '@kindling/core';
 import { openwhiskClient, type OpenWhiskClient } from '../../../test/support/openwhisk-client.js';
 import { GUEST_KEY, openHarness, type Harness } from '../test-support/api-harness.js';
 import { eventually } from '../test-support/eventually.js';
@@ -76,6 +76,32 @@ describe('the openwhisk npm client', () => {
     await ow.triggers.delete({ name: 'ticks' });
     const repo = await FeedRepository.open(harness.store);
     await eventually('the feed record removed', async () => (await repo.feeds.get(feed.id)) === null);
+  });
+
+  it('counts, filters by name and pages activations with count, name, skip and limit', async () => {
+    const store = await KeyValueActivationStore.open(harness.store);
+    const start = Date.now() - 60_000;
+    const record = (namespace: string, name: string, i: number): ActivationRecord => ({
+      namespace,
+      name,
+      subject: namespace,
+      activationId: activationIdFor(start + i, namespace, name, String(i)),
+      start: start + i,
+      response: activationResponse(0, { i }),
+      logs: [],
+      annotations: [],
+      version: '0.0.1',
+      publish: false,
+    });
+    const sensor = Array.from({ length: 25 }, (_, i) => record('guest', 'sensor', i));
+    await store.putMany([...sensor, ...Array.from({ length: 10 }, (_, i) => record('guest', 'other', i)), record('someone-else', 'sensor', 99)]);
+    // The client's typings declare no `count`; it sends it (and answers `{ activations: n }`).
+    const list = (options: Record<string, unknown>) => (ow.activations.list as (options: Record<string, unknown>) => Promise<unknown>).call(ow.activations, options);
+    expect(await list({ name: 'sensor', count: true })).toEqual({ activations: 25 });
+    const page = (await list({ name: 'sensor', skip: 20, limit: 10 })) as Array<{ activationId: string }>;
+    expect(page.map((a) => a.activationId)).toEqual(sensor.slice(0, 5).map((r) => r.activationId).reverse());
+    const since = (await list({ name: 'sensor', since: start + 20, count: true })) as { activations: number };
+    expect(since).toEqual({ activations: 5 });
   });
 
   it('lists and reads activations, and deletes an action', async () => {
