@@ -11,6 +11,7 @@ import {
   type PruneStep,
 } from '@kindling/core';
 import { activationRow, recordOf, type ActivationRow } from './activation-row.js';
+import { CountDeltas } from './count-deltas.js';
 import { queryWhere } from './query-where.js';
 
 export interface SqliteActivationStoreOptions {
@@ -37,11 +38,13 @@ const COUNTS = 'kindling_activation_counts';
 /**
  * Why these indexes: `list` newest first walks (namespace, start) backwards, by name
  * (namespace, name, start), by status (namespace, status, start); `get` is a lookup of
- * (namespace, activation_id); pruning by age walks (start). The rowid breaks ties of equal
- * start times, and every index carries it, so every ordering is served by an index alone.
- * Counts without a time bound are sums of a counter table per (namespace, name, status) that
- * triggers keep exact through inserts, replacements and pruning: a count of a million records
- * reads a few hundred counter rows instead of a million index entries.
+ * (namespace, activation_id); pruning by age walks (namespace, start) forwards. The rowid
+ * breaks ties of equal start times, and every index carries it, so every ordering is served by
+ * an index alone. Counts without a time bound are sums of a counter table per (namespace,
+ * name, status), kept exact by the writes and deletes of this class in their transaction: a
+ * count of a million records reads a few hundred counter rows, not a million index entries.
+ * (Triggers would keep it too, at a third of the insert rate: one upsert per row instead of
+ * one per name and status of a group.)
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${TABLE} (
@@ -57,7 +60,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${TABLE}_by_id ON ${TABLE} (namespace, activat
 CREATE INDEX IF NOT EXISTS ${TABLE}_by_start ON ${TABLE} (namespace, start);
 CREATE INDEX IF NOT EXISTS ${TABLE}_by_name ON ${TABLE} (namespace, name, start);
 CREATE INDEX IF NOT EXISTS ${TABLE}_by_status ON ${TABLE} (namespace, status, start);
-CREATE INDEX IF NOT EXISTS ${TABLE}_by_age ON ${TABLE} (start);
 CREATE TABLE IF NOT EXISTS ${COUNTS} (
   namespace TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -65,18 +67,6 @@ CREATE TABLE IF NOT EXISTS ${COUNTS} (
   n INTEGER NOT NULL,
   PRIMARY KEY (namespace, name, status)
 ) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS ${TABLE}_counted AFTER INSERT ON ${TABLE} BEGIN
-  INSERT INTO ${COUNTS} (namespace, name, status, n) VALUES (new.namespace, new.name, new.status, 1)
-  ON CONFLICT (namespace, name, status) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS ${TABLE}_uncounted AFTER DELETE ON ${TABLE} BEGIN
-  UPDATE ${COUNTS} SET n = n - 1 WHERE namespace = old.namespace AND name = old.name AND status = old.status;
-END;
-CREATE TRIGGER IF NOT EXISTS ${TABLE}_recounted AFTER UPDATE OF namespace, name, status ON ${TABLE} BEGIN
-  UPDATE ${COUNTS} SET n = n - 1 WHERE namespace = old.namespace AND name = old.name AND status = old.status;
-  INSERT INTO ${COUNTS} (namespace, name, status, n) VALUES (new.namespace, new.name, new.status, 1)
-  ON CONFLICT (namespace, name, status) DO UPDATE SET n = n + 1;
-END;
 `;
 
 /**
@@ -89,7 +79,10 @@ export class SqliteActivationStore implements ActivationStore {
   private readonly db: Database;
   private readonly ownsDatabase: boolean;
   private readonly pruneBatch: number;
-  private readonly insert: Statement<ActivationRow>;
+  private readonly insertNew: Statement<ActivationRow>;
+  private readonly selectCounted: Statement<[string, string], { name: string; status: number }>;
+  private readonly replace: Statement<ActivationRow>;
+  private readonly addCount: Statement<[string, string, number, number]>;
   private readonly selectOne: Statement<[string, string], { record: string }>;
   private readonly putAll: (records: readonly ActivationRecord[]) => void;
   private readonly statements = new Map<string, Statement>();
@@ -101,18 +94,36 @@ export class SqliteActivationStore implements ActivationStore {
     this.ownsDatabase = parsed.database === undefined;
     this.db = parsed.database ?? openOwnDatabase(parsed.file ?? ':memory:');
     this.db.exec(SCHEMA);
-    this.insert = this.db.prepare(
+    this.insertNew = this.db.prepare(
       `INSERT INTO ${TABLE} (namespace, activation_id, name, start, status, record) VALUES (@namespace, @activationId, @name, @start, @status, @record)
-       ON CONFLICT (namespace, activation_id) DO UPDATE SET name = excluded.name, start = excluded.start, status = excluded.status, record = excluded.record`,
+       ON CONFLICT (namespace, activation_id) DO NOTHING`,
+    );
+    this.selectCounted = this.db.prepare(`SELECT name, status FROM ${TABLE} WHERE namespace = ? AND activation_id = ?`);
+    this.replace = this.db.prepare(
+      `UPDATE ${TABLE} SET name = @name, start = @start, status = @status, record = @record WHERE namespace = @namespace AND activation_id = @activationId`,
+    );
+    this.addCount = this.db.prepare(
+      `INSERT INTO ${COUNTS} (namespace, name, status, n) VALUES (?, ?, ?, ?) ON CONFLICT (namespace, name, status) DO UPDATE SET n = n + excluded.n`,
     );
     this.selectOne = this.db.prepare(`SELECT record FROM ${TABLE} WHERE namespace = ? AND activation_id = ?`);
     this.putAll = this.db.transaction((records: readonly ActivationRecord[]) => {
-      for (const record of records) this.insert.run(activationRow(record));
+      const deltas = new CountDeltas();
+      for (const record of records) {
+        const row = activationRow(record);
+        if (this.insertNew.run(row).changes === 0) {
+          // Written before (a record finished after it was first stored): replace it, and move its count.
+          const previous = this.selectCounted.get(row.namespace, row.activationId);
+          if (previous) deltas.add({ namespace: row.namespace, ...previous }, -1);
+          this.replace.run(row);
+        }
+        deltas.add(row, 1);
+      }
+      this.applyCounts(deltas);
     });
   }
 
   async put(record: ActivationRecord): Promise<void> {
-    this.insert.run(activationRow(record));
+    this.putAll([record]);
   }
 
   async putMany(records: readonly ActivationRecord[]): Promise<void> {
@@ -143,17 +154,25 @@ export class SqliteActivationStore implements ActivationStore {
     return (this.statement(sql).get(...where.values) as { n: number }).n;
   }
 
-  /** Deletes up to one batch of rows: first the too old (by the age index), then any past a namespace's count. */
+  /** Deletes up to one batch of rows, namespace by namespace: first the too old, then any past the count. */
   async prune(now: number): Promise<PruneStep> {
     const cutoff = now - this.retention.maxAgeMs;
-    let removed = this.statement(`DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE start < ? ORDER BY start LIMIT ?)`).run(cutoff, this.pruneBatch).changes;
     const maxCount = this.retention.maxCountPerNamespace;
-    if (maxCount !== undefined) {
+    const removed = this.db.transaction(() => {
+      const deltas = new CountDeltas();
+      let removed = 0;
       for (const namespace of this.namespaces()) {
         if (removed >= this.pruneBatch) break;
-        removed += this.pruneCount(namespace, maxCount, this.pruneBatch - removed);
+        const gone = this.statement(
+          `DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE namespace = ? AND start < ? ORDER BY start LIMIT ?) RETURNING namespace, name, status`,
+        ).all(namespace, cutoff, this.pruneBatch - removed) as Array<{ namespace: string; name: string; status: number }>;
+        if (maxCount !== undefined && removed + gone.length < this.pruneBatch) gone.push(...this.pruneCount(namespace, maxCount, this.pruneBatch - removed - gone.length));
+        for (const row of gone) deltas.add(row, -1);
+        removed += gone.length;
       }
-    }
+      this.applyCounts(deltas);
+      return removed;
+    })();
     return { removed, done: removed < this.pruneBatch };
   }
 
@@ -161,14 +180,18 @@ export class SqliteActivationStore implements ActivationStore {
     if (this.ownsDatabase && this.db.open) this.db.close();
   }
 
-  private pruneCount(namespace: string, maxCount: number, budget: number): number {
+  private applyCounts(deltas: CountDeltas): void {
+    for (const delta of deltas.changes()) this.addCount.run(delta.namespace, delta.name, delta.status, delta.n);
+  }
+
+  private pruneCount(namespace: string, maxCount: number, budget: number): Array<{ namespace: string; name: string; status: number }> {
     const oldestKept = this.statement(`SELECT start, seq FROM ${TABLE} WHERE namespace = ? ORDER BY start DESC, seq DESC LIMIT 1 OFFSET ?`).get(namespace, maxCount - 1) as
       | { start: number; seq: number }
       | undefined;
-    if (!oldestKept) return 0;
+    if (!oldestKept) return [];
     return this.statement(
-      `DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE namespace = ? AND (start < ? OR (start = ? AND seq < ?)) ORDER BY start LIMIT ?)`,
-    ).run(namespace, oldestKept.start, oldestKept.start, oldestKept.seq, budget).changes;
+      `DELETE FROM ${TABLE} WHERE seq IN (SELECT seq FROM ${TABLE} WHERE namespace = ? AND (start < ? OR (start = ? AND seq < ?)) ORDER BY start LIMIT ?) RETURNING namespace, name, status`,
+    ).all(namespace, oldestKept.start, oldestKept.start, oldestKept.seq, budget) as Array<{ namespace: string; name: string; status: number }>;
   }
 
   /** Every namespace with records, by skipping through the id index (one seek per namespace, not a scan). */
