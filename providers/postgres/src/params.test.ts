@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { connectionSecrets, parseWith, scrubbedError } from '@kindling/core';
+import { parseWith } from '@kindling/core';
+import { connectionSecrets, scrubbedError } from './connection-secrets.js';
 import { pgChangesParams, replicationNameFor } from './params.js';
 import { walLevelProblem } from './source-checks.js';
 import { parseTableName, quoteTableName } from './table-name.js';
