@@ -2,11 +2,14 @@ import { join } from 'node:path';
 import type { EventBus, KeyValueStore } from '@kindling/core';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
+import type { SqliteActivationStoreOptions } from '@kindling/activations';
 import type { PlatformOptions } from './start-platform.js';
 
 export interface Backend {
   bus: EventBus;
   store: KeyValueStore;
+  /** The embedded backend's SQLite database, when it has one: activation records live in the same file. */
+  database?: SqliteActivationStoreOptions['database'];
   close(): Promise<void>;
 }
 

@@ -14,6 +14,8 @@ import { createApi, NamespaceStore, type HookDispatcher } from '@kindling/api';
 import { compileRuleFilter, RuleEngine } from '@kindling/rules';
 import { Invoker } from '@kindling/runner';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@kindling/mqtt-broker';
+import { ActivationPruner } from '@kindling/activations';
+import { openActivationStore, type ActivationStoreSettings } from './open-activation-store.js';
 import { builtInProviders } from './built-in-providers.js';
 import { openBackend } from './open-backend.js';
 import { resolveGuestAuth } from './guest-auth.js';
@@ -29,6 +31,8 @@ export interface PlatformOptions {
   dataDir: string;
   auth?: string;
   natsUrl?: string;
+  /** Where activation records go and how long they stay (`--activations`, `--activations-max-age`, `--activations-max-count`). */
+  activations?: ActivationStoreSettings;
   runtime: 'process' | 'docker';
   providers: string[];
   mqttPort?: number;
@@ -81,6 +85,20 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const backend = await openBackend(options);
     stack.push(() => backend.close());
     const { bus, store } = backend;
+    const activations = await openActivationStore(options.activations ?? {}, {
+      store,
+      embedded: !options.natsUrl,
+      dataDir: options.dataDir,
+      log,
+      ...(backend.database ? { database: backend.database } : {}),
+    });
+    stack.push(() => activations.close());
+    if (roles.includes('api')) {
+      // Pruning is idempotent, so every API process may run it; each still does it in small steps.
+      const pruner = new ActivationPruner({ store: activations, log: log.child({ component: 'activations' }) });
+      pruner.start();
+      stack.push(() => pruner.stop());
+    }
 
     const guestAuth = await resolveGuestAuth(options.dataDir, options.auth);
     await (await NamespaceStore.open(store)).ensureNamespace('guest', guestAuth);
@@ -90,7 +108,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const publicUrl = options.publicUrl ?? listenUrl;
     if (roles.includes('invoker')) {
       const runtime = await createRuntime(options, publicUrl, log);
-      const invoker = new Invoker({ bus, store, runtime, log: log.child({ role: 'invoker' }) });
+      const invoker = new Invoker({ bus, store, activations, runtime, log: log.child({ role: 'invoker' }) });
       await invoker.start();
       // Together: the invoker would otherwise wait out the actions still running; interrupted
       // invocations are not acked, so the bus delivers them again on the next start.
@@ -100,7 +118,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     }
 
     if (roles.includes('rules')) {
-      const rules = new RuleEngine({ bus, store, log: log.child({ role: 'rules' }) });
+      const rules = new RuleEngine({ bus, store, activations, log: log.child({ role: 'rules' }) });
       await rules.start();
       stack.push(() => rules.stop());
     }
@@ -118,6 +136,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       const api = await createApi({
         store,
         bus,
+        activations,
         registry,
         log: log.child({ role: 'api' }),
         hooks,
