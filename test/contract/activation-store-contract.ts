@@ -7,9 +7,9 @@ import {
   type ActivationRetention,
   type ActivationStatusCode,
   type ActivationStore,
-  type Clock,
 } from '@kindling/core';
 import { ActivationPruner } from '@kindling/activations';
+import { FakeClock } from '@kindling/test-support';
 
 /** Opens a fresh, empty store of the engine under test; `close` also removes what it made. */
 export type OpenActivationStore = (retention: ActivationRetention) => Promise<ActivationStore>;
@@ -43,7 +43,6 @@ function series(ns: string, count: number): ActivationRecord[] {
 
 const ids = (records: ActivationRecord[]) => records.map((r) => r.activationId);
 
-const fixedClock = (now: number): Clock => ({ now: () => now, setTimeout: () => ({ id: 0 }), clearTimeout: () => undefined });
 
 /** The `ActivationStore` contract (packages/core/src/entities/activation-store.ts), declared for one engine. */
 export function activationStoreContract(open: OpenActivationStore): void {
@@ -143,7 +142,7 @@ export function activationStoreContract(open: OpenActivationStore): void {
       const old = [activationRecord('guest', 'a', NOW - 5 * DAY), activationRecord('guest', 'b', NOW - 4 * DAY, 1), activationRecord('other', 'a', NOW - 3 * DAY)];
       const recent = [activationRecord('guest', 'a', NOW - HOUR), activationRecord('other', 'b', NOW - 2 * HOUR)];
       await store.putMany([...old, ...recent]);
-      await new ActivationPruner({ store, log: silentLogger(), clock: fixedClock(NOW) }).runOnce();
+      await new ActivationPruner({ store, log: silentLogger(), clock: new FakeClock(NOW) }).runOnce();
       expect(ids(await store.list('guest'))).toEqual([recent[0]!.activationId]);
       expect(ids(await store.list('other'))).toEqual([recent[1]!.activationId]);
       expect(await store.get('guest', old[0]!.activationId)).toBeNull();
@@ -157,7 +156,7 @@ export function activationStoreContract(open: OpenActivationStore): void {
       const busy = series('busy', 12);
       const quiet = series('quiet', 3);
       await store.putMany([...busy, ...quiet]);
-      await new ActivationPruner({ store, log: silentLogger(), clock: fixedClock(NOW) }).runOnce();
+      await new ActivationPruner({ store, log: silentLogger(), clock: new FakeClock(NOW) }).runOnce();
       expect(ids(await store.list('busy'))).toEqual(ids(busy.slice(-5).reverse()));
       expect(await store.count('busy')).toBe(5);
       expect(await store.count('busy', { name: 'a' })).toBe(busy.slice(-5).filter((r) => r.name === 'a').length);

@@ -2,7 +2,7 @@ import { describe } from '@jest/globals';
 import { KeyValueActivationStore, silentLogger, type ActivationStore } from '@kindling/core';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
-import { describeWithNats, NATS_URL } from '../support/services.js';
+import { describeWithNats, NATS_URL } from '@kindling/test-support';
 import { activationStoreContract } from './activation-store-contract.js';
 
 /** The store closes the backend it was opened on, so that every test leaves nothing behind. */

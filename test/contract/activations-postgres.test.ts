@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { randomId, silentLogger } from '@kindling/core';
 import { PostgresActivationStore, redactedUrl } from '@kindling/activations';
-import { describeWithService } from '../support/services.js';
+import { describeWithService } from '@kindling/test-support';
 import { activationRecord, activationStoreContract } from './activation-store-contract.js';
 
 const ADMIN_URL = process.env.KINDLING_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

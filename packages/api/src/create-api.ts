@@ -1,11 +1,5 @@
-import {
-  KeyValueActivationStore,
-  EntityStore,
-  FeedRepository,
-  KindlingError,
-  MAX_PAYLOAD_BYTES,
-  randomId,
-} from '@kindling/core';
+import { EntityStore, KeyValueActivationStore, KindlingError, MAX_PAYLOAD_BYTES, randomId } from '@kindling/core';
+import { FeedRepository } from '@kindling/host';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './api-context.js';
 import type { ApiDeps } from './api-deps.js';

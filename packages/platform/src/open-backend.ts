@@ -3,7 +3,7 @@ import type { EventBus, KeyValueStore } from '@kindling/core';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
 import type { SqliteActivationStoreOptions } from '@kindling/activations';
-import type { PlatformOptions } from './start-platform.js';
+import type { PlatformOptions } from './platform-options.js';
 
 export interface Backend {
   bus: EventBus;
