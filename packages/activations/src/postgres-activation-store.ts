@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
   createLogger,
@@ -166,7 +167,7 @@ export class PostgresActivationStore implements ActivationStore {
   }
 
   async get(namespace: string, activationId: string): Promise<ActivationRecord | null> {
-    const result = await this.query<{ record: string }>(`SELECT record FROM ${TABLE} WHERE namespace = $1 AND activation_id = $2 LIMIT 1`, [namespace, activationId]);
+    const result = await this.read<{ record: string }>(`SELECT record FROM ${TABLE} WHERE namespace = $1 AND activation_id = $2 LIMIT 1`, [namespace, activationId]);
     const row = result.rows[0];
     return row ? recordOf(row.record) : null;
   }
@@ -175,7 +176,7 @@ export class PostgresActivationStore implements ActivationStore {
     const parsed = parseActivationQuery(query);
     const where = queryWhere(namespace, parsed, (n) => `$${n}`);
     const n = where.values.length;
-    const result = await this.query<{ record: string }>(
+    const result = await this.read<{ record: string }>(
       `SELECT record FROM ${TABLE} WHERE ${where.sql} ORDER BY start DESC, activation_id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
       [...where.values, parsed.limit, parsed.skip],
     );
@@ -187,7 +188,7 @@ export class PostgresActivationStore implements ActivationStore {
     const timeBound = parsed.since !== undefined || parsed.upto !== undefined;
     const where = queryWhere(namespace, parsed, (n) => `$${n}`);
     const sql = timeBound ? `SELECT count(*) AS n FROM ${TABLE} WHERE ${where.sql}` : `SELECT coalesce(sum(n), 0) AS n FROM ${COUNTS} WHERE ${where.sql}`;
-    const result = await this.query<{ n: string }>(sql, where.values);
+    const result = await this.read<{ n: string }>(sql, where.values);
     return Number(result.rows[0]?.n ?? 0);
   }
 
@@ -288,9 +289,17 @@ export class PostgresActivationStore implements ActivationStore {
     return result.rows.map((row) => row.name);
   }
 
-  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  /**
+   * Reads go through named (prepared) statements: planning a query over every partition costs
+   * more than running it, and a prepared statement is planned once per connection.
+   */
+  private read<R extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.query<R>({ name: `kindling_activations_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`, text: sql, values });
+  }
+
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(sql, values);
+      return typeof sql === 'string' ? await this.pool.query<R>(sql, values) : await this.pool.query<R>(sql);
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === NO_PARTITION_FOR_ROW || (code !== undefined && ALREADY_EXISTS.includes(code))) throw error;
