@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { KindlingError, messageOf, ROLES, type EventBus, type KeyValueStore, type Logger, type Role } from '@kindling/core';
+import { KeyValueActivationStore, KindlingError, messageOf, ROLES, type EventBus, type KeyValueStore, type Logger, type Role } from '@kindling/core';
 import type { ProviderDefinition } from '@kindling/sdk';
 import { FeedHost, loadProviderPackage, ProviderRegistry } from '@kindling/host';
 import { createApi, NamespaceStore, type HookDispatcher } from '@kindling/api';
@@ -8,6 +8,7 @@ import { Invoker } from '@kindling/runner';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@kindling/mqtt-broker';
 import { ActivationPruner } from '@kindling/activations';
 import { openActivationStore } from './open-activation-store.js';
+import { startKeyValueActivationImport } from './import-key-value-activations.js';
 import { builtInProviders } from './built-in-providers.js';
 import { openBackend } from './open-backend.js';
 import { resolveGuestAuth } from './guest-auth.js';
@@ -48,6 +49,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       ...(backend.database ? { database: backend.database } : {}),
     });
     stack.push(() => activations.close());
+    if (!(activations instanceof KeyValueActivationStore)) {
+      // Records an earlier Kindling kept in the key-value bucket move over while the platform serves.
+      const importing = startKeyValueActivationImport(store, activations, log.child({ component: 'activations' }));
+      stack.push(() => importing.stop());
+    }
     if (roles.includes('api')) {
       // Pruning is idempotent, so every API process may run it; each still does it in small steps.
       const pruner = new ActivationPruner({ store: activations, log: log.child({ component: 'activations' }) });
