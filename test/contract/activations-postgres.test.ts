@@ -54,6 +54,14 @@ describePostgres('PostgreSQL activation store', () => {
     }
   });
 
+  it('opens in several processes at once on an empty database (the schema is created once, under a lock)', async () => {
+    await withClient(url, (client) => client.query('DROP TABLE IF EXISTS kindling_activations, kindling_activation_counts CASCADE'));
+    const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresActivationStore.open({ connectionString: url, retention: { maxAgeMs: 86_400_000 }, log: silentLogger() })));
+    await stores[0]!.put(activationRecord('guest', 'shared', Date.now()));
+    expect(await Promise.all(stores.map((store) => store.count('guest')))).toEqual([1, 1, 1, 1]);
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
   it('never shows the password of its connection string', async () => {
     expect(redactedUrl('postgres://kindling:s3cret-pw@db.internal:5432/acts')).toBe('postgres://kindling:redacted@db.internal:5432/acts');
     const failing = PostgresActivationStore.open({ connectionString: `postgres://nobody:s3cret-pw@127.0.0.1:${port || 5432}/no_such_database_here`, retention: { maxAgeMs: 1000 }, log: silentLogger() });

@@ -55,6 +55,8 @@ const optionsSchema = z.strictObject({
 export const TABLE = 'kindling_activations';
 const COUNTS = 'kindling_activation_counts';
 const NO_PARTITION_FOR_ROW = '23514';
+/** An advisory lock key of this schema's creation: any constant of our own. */
+const SCHEMA_LOCK = 0x6b6e646c;
 const ALREADY_EXISTS = ['42P07', '23505'];
 
 /**
@@ -119,7 +121,8 @@ export class PostgresActivationStore implements ActivationStore {
   static async open(options: PostgresActivationStoreOptions, now = Date.now()): Promise<PostgresActivationStore> {
     const store = new PostgresActivationStore(options);
     try {
-      await store.query(SCHEMA);
+      // Processes starting together would race on CREATE … IF NOT EXISTS; a lock for the length of the transaction orders them.
+      await store.transaction([`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`, SCHEMA]);
       await store.ensurePartitions(now - store.partitionMs, now + store.partitionsAhead * store.partitionMs);
       store.log.info({ activations: redactedUrl(options.connectionString), partitionMs: store.partitionMs, retention: store.retention }, 'activation store on PostgreSQL');
       return store;
