@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { SqliteActivationStore } from '@kindling/activations';
+import { silentLogger } from '@kindling/core';
+import { openEmbeddedBackend } from '@kindling/embedded';
 import { activationRecord, activationStoreContract } from './activation-store-contract.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'kindling-activations-'));
@@ -21,6 +23,22 @@ describe('SQLite activation store', () => {
     expect(database.open).toBe(true);
     expect(await new SqliteActivationStore({ database, retention: { maxAgeMs: 60_000 } }).get('guest', record.activationId)).toEqual(record);
     database.close();
+  });
+
+  it("keeps its tables in the embedded backend's database, writing in the backend's transactions, and finds them after a reopen", async () => {
+    const dataDir = join(dir, 'embedded');
+    const record = activationRecord('guest', 'hello', Date.now());
+    const first = await openEmbeddedBackend({ dataDir, log: silentLogger() });
+    const store = new SqliteActivationStore({ database: first.database, write: (write) => first.write(write), retention: { maxAgeMs: 60_000 } });
+    await store.putMany([record]);
+    await store.close();
+    await first.close();
+    const again = await openEmbeddedBackend({ dataDir, log: silentLogger() });
+    try {
+      expect(await new SqliteActivationStore({ database: again.database, write: (write) => again.write(write), retention: { maxAgeMs: 60_000 } }).get('guest', record.activationId)).toEqual(record);
+    } finally {
+      await again.close();
+    }
   });
 
   it('answers list, count and get from indexes, never a scan of the table', () => {

@@ -50,8 +50,8 @@ describe('activation records on the embedded backend', () => {
     await platform.stop();
     platform = undefined;
 
-    // The backend's own database when it has one, else a file of the activation store's: some SQLite file of the data directory.
-    const files = (await readdir(dataDir, { recursive: true })).filter((file) => file.endsWith('.sqlite')).map((file) => join(dataDir, file));
+    // In the embedded backend's own database file (one file to back up).
+    const files = (await readdir(dataDir, { recursive: true })).filter((file) => file.endsWith('kindling.db')).map((file) => join(dataDir, file));
     const found = files.flatMap((file) => {
       try {
         const db = new Sqlite(file, { readonly: true, fileMustExist: true });

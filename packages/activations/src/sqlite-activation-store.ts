@@ -11,12 +11,18 @@ import {
   type PruneStep,
 } from '@kindling/core';
 import { activationRow, recordOf, type ActivationRow } from './activation-row.js';
+import { applyMigrations } from '@kindling/embedded';
 import { CountDeltas } from './count-deltas.js';
 import { queryWhere } from './query-where.js';
 
 export interface SqliteActivationStoreOptions {
   /** An open database to share (the embedded backend's), or … */
   database?: Database;
+  /**
+   * With a shared database: how its owner runs a write (the embedded backend's `write`, which
+   * joins the turn's transaction and resolves once it is committed). Default: at once.
+   */
+  write?: <T>(write: () => T) => Promise<T>;
   /** … a file of its own, opened in WAL mode (`:memory:` for a throwaway). */
   file?: string;
   retention: ActivationRetention;
@@ -26,6 +32,7 @@ export interface SqliteActivationStoreOptions {
 
 const optionsSchema = z.strictObject({
   database: z.custom<Database>((value) => value instanceof Sqlite, 'must be an open better-sqlite3 Database').optional(),
+  write: z.custom<NonNullable<SqliteActivationStoreOptions['write']>>((value) => typeof value === 'function', 'must be a function').optional(),
   file: z.string().min(1).optional(),
   retention: z.unknown(),
   pruneBatch: z.number().int().positive().max(100_000).optional(),
@@ -47,7 +54,7 @@ const COUNTS = 'kindling_activation_counts';
  * one per name and status of a group.)
  */
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS ${TABLE} (
+CREATE TABLE ${TABLE} (
   seq INTEGER PRIMARY KEY,
   namespace TEXT NOT NULL,
   activation_id TEXT NOT NULL,
@@ -56,11 +63,11 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
   status INTEGER NOT NULL,
   record TEXT NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS ${TABLE}_by_id ON ${TABLE} (namespace, activation_id);
-CREATE INDEX IF NOT EXISTS ${TABLE}_by_start ON ${TABLE} (namespace, start);
-CREATE INDEX IF NOT EXISTS ${TABLE}_by_name ON ${TABLE} (namespace, name, start);
-CREATE INDEX IF NOT EXISTS ${TABLE}_by_status ON ${TABLE} (namespace, status, start);
-CREATE TABLE IF NOT EXISTS ${COUNTS} (
+CREATE UNIQUE INDEX ${TABLE}_by_id ON ${TABLE} (namespace, activation_id);
+CREATE INDEX ${TABLE}_by_start ON ${TABLE} (namespace, start);
+CREATE INDEX ${TABLE}_by_name ON ${TABLE} (namespace, name, start);
+CREATE INDEX ${TABLE}_by_status ON ${TABLE} (namespace, status, start);
+CREATE TABLE ${COUNTS} (
   namespace TEXT NOT NULL,
   name TEXT NOT NULL,
   status INTEGER NOT NULL,
@@ -68,6 +75,9 @@ CREATE TABLE IF NOT EXISTS ${COUNTS} (
   PRIMARY KEY (namespace, name, status)
 ) WITHOUT ROWID;
 `;
+
+/** The schema's versions, applied in order by the embedded backend's `applyMigrations` (component `activations`). */
+const MIGRATIONS = [SCHEMA];
 
 /**
  * Activation records in SQLite (`better-sqlite3`): the embedded backend's store, in the
@@ -86,6 +96,7 @@ export class SqliteActivationStore implements ActivationStore {
   private readonly selectOne: Statement<[string, string], { record: string }>;
   private readonly putAll: (records: readonly ActivationRecord[]) => void;
   private readonly statements = new Map<string, Statement>();
+  private readonly write: NonNullable<SqliteActivationStoreOptions['write']>;
 
   constructor(options: SqliteActivationStoreOptions) {
     const parsed = parseWith(optionsSchema, options, { prefix: 'options' });
@@ -93,7 +104,8 @@ export class SqliteActivationStore implements ActivationStore {
     this.pruneBatch = parsed.pruneBatch ?? DEFAULT_PRUNE_BATCH;
     this.ownsDatabase = parsed.database === undefined;
     this.db = parsed.database ?? openOwnDatabase(parsed.file ?? ':memory:');
-    this.db.exec(SCHEMA);
+    applyMigrations(this.db, 'activations', MIGRATIONS);
+    this.write = parsed.write ?? (async (write) => write());
     this.insertNew = this.db.prepare(
       `INSERT INTO ${TABLE} (namespace, activation_id, name, start, status, record) VALUES (@namespace, @activationId, @name, @start, @status, @record)
        ON CONFLICT (namespace, activation_id) DO NOTHING`,
@@ -123,11 +135,11 @@ export class SqliteActivationStore implements ActivationStore {
   }
 
   async put(record: ActivationRecord): Promise<void> {
-    this.putAll([record]);
+    await this.write(() => this.putAll([record]));
   }
 
   async putMany(records: readonly ActivationRecord[]): Promise<void> {
-    this.putAll(records);
+    await this.write(() => this.putAll(records));
   }
 
   async get(namespace: string, activationId: string): Promise<ActivationRecord | null> {
@@ -158,7 +170,7 @@ export class SqliteActivationStore implements ActivationStore {
   async prune(now: number): Promise<PruneStep> {
     const cutoff = now - this.retention.maxAgeMs;
     const maxCount = this.retention.maxCountPerNamespace;
-    const removed = this.db.transaction(() => {
+    const removed = await this.write(this.db.transaction(() => {
       const deltas = new CountDeltas();
       let removed = 0;
       for (const namespace of this.namespaces()) {
@@ -172,7 +184,7 @@ export class SqliteActivationStore implements ActivationStore {
       }
       this.applyCounts(deltas);
       return removed;
-    })();
+    }));
     return { removed, done: removed < this.pruneBatch };
   }
 

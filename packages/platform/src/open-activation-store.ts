@@ -19,6 +19,8 @@ export interface ActivationStoreHome {
   store: KeyValueStore;
   /** The embedded backend's open database, when the backend has one: activations then live in the same file. */
   database?: SqliteActivationStoreOptions['database'];
+  /** How the backend runs a write in `database` (joining its turn's transaction). */
+  write?: SqliteActivationStoreOptions['write'];
   embedded: boolean;
   dataDir: string;
   log: Logger;
@@ -37,7 +39,7 @@ export async function openActivationStore(settings: ActivationStoreSettings, hom
   }
   if (home.embedded) {
     const retention = retentionOf(settings, DEFAULT_EMBEDDED_ACTIVATION_RETENTION);
-    const where = home.database ? { database: home.database } : { file: join(home.dataDir, 'activations.sqlite') };
+    const where = home.database ? { database: home.database, ...(home.write ? { write: home.write } : {}) } : { file: join(home.dataDir, 'activations.sqlite') };
     log.info({ store: 'sqlite', file: where.file ?? 'the embedded backend’s database', retention }, 'activation store');
     return new SqliteActivationStore({ ...where, retention });
   }

@@ -10,6 +10,8 @@ export interface Backend {
   store: KeyValueStore;
   /** The embedded backend's SQLite database, when it has one: activation records live in the same file. */
   database?: SqliteActivationStoreOptions['database'];
+  /** How the owner of `database` runs a write (in its turn's transaction). */
+  write?: SqliteActivationStoreOptions['write'];
   close(): Promise<void>;
 }
 

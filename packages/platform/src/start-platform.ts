@@ -46,7 +46,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       embedded: !options.natsUrl,
       dataDir: options.dataDir,
       log,
-      ...(backend.database ? { database: backend.database } : {}),
+      ...(backend.database ? { database: backend.database, ...(backend.write ? { write: backend.write.bind(backend) } : {}) } : {}),
     });
     stack.push(() => activations.close());
     if (!(activations instanceof KeyValueActivationStore)) {
