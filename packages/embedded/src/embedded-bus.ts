@@ -46,6 +46,7 @@ const consumeOptionsSchema = z.strictObject({
   filter: z.string().min(1),
   ackWaitMs: z.number().int().positive().optional(),
   maxInFlight: z.number().int().positive().optional(),
+  maxPending: z.number().int().positive().optional(),
 });
 
 interface Subscription {

@@ -35,6 +35,7 @@ const consumeOptionsSchema = z.strictObject({
   filter: z.string().min(1),
   ackWaitMs: z.number().int().positive().optional(),
   maxInFlight: z.number().int().positive().optional(),
+  maxPending: z.number().int().positive().optional(),
 });
 
 /**
@@ -84,14 +85,14 @@ export class NatsBus implements EventBus {
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumption> {
     this.assertOpen();
-    const { durable, filter, ackWaitMs, maxInFlight = 1 } = parseWith(consumeOptionsSchema, options, { prefix: 'consume' });
+    const { durable, filter, ackWaitMs, maxInFlight = 1, maxPending = maxInFlight } = parseWith(consumeOptionsSchema, options, { prefix: 'consume' });
     assertFilter(filter, 'consume.filter');
     const stream = Object.values(Streams).find((s) => s.subjects.some((subjects) => filterCovers(subjects, filter)));
     if (!stream) throw new KindlingError('KND_VALIDATION', `'consume.filter' ${filter} is not inside one stream (${allStreamSubjects()}).`, { field: 'consume.filter' });
     const streamName = this.scope.name(stream.name);
     const durableName = this.scope.name(durable);
     try {
-      await ensureConsumer(this.jsm, { stream: streamName, durable: durableName, filter: this.scope.subject(filter), ackWaitMs, maxInFlight });
+      await ensureConsumer(this.jsm, { stream: streamName, durable: durableName, filter: this.scope.subject(filter), ackWaitMs, maxPending });
       const consumer = await this.js.consumers.get(streamName, durableName);
       const subscriber = new NatsSubscriber(consumer, durable, handler, maxInFlight, this.scope, this.log).start();
       this.subscribers.add(subscriber);
