@@ -8,6 +8,7 @@ import {
   isActivationId,
   messageOf,
   parseWith,
+  RULE_BATCH_MAX_SIZE,
   silentLogger,
   z,
   type ActivationRecord,
@@ -35,7 +36,10 @@ export interface InvokerOptions {
   durable?: string;
   /** How long an invocation may go unacknowledged before the bus delivers it again. Default 30 s (kept alive while running). */
   ackWaitMs?: number;
-  /** Deliveries of an invocation that keeps failing inside the platform before it goes to the dead letters. Default 5. */
+  /**
+   * Deliveries of an invocation that keeps failing inside the platform before it goes to the dead
+   * letters; for a batch (an invocation of a batched rule), also runs of a failing action. Default 5.
+   */
   maxDeliveries?: number;
   /** The `uuid:key` of a namespace, for actions annotated `provide-api-key`. */
   resolveApiKey?: (namespace: string) => Promise<string | undefined>;
@@ -50,6 +54,7 @@ const invocationSchema = z.object({
   cause: z.string().optional(),
   rule: z.string().optional(),
   eventId: z.string().optional(),
+  eventIds: z.array(z.string()).max(RULE_BATCH_MAX_SIZE).optional(),
   subject: z.string().optional(),
 });
 
@@ -73,10 +78,12 @@ export class Invoker {
   private activations: ActivationStore | null = null;
   private executor: ActionExecutor | null = null;
   private readonly ackWaitMs: number;
+  private readonly maxDeliveries: number;
 
   constructor(private readonly options: InvokerOptions) {
     this.log = options.log ?? silentLogger();
     this.ackWaitMs = options.ackWaitMs ?? 30_000;
+    this.maxDeliveries = options.maxDeliveries ?? 5;
   }
 
   async start(): Promise<void> {
@@ -142,8 +149,16 @@ export class Invoker {
         return;
       }
       const record = unstored ?? (await this.executor!.execute(invocation, lookup));
+      if (invocation.eventIds) {
+        record.eventIds = invocation.eventIds;
+        if (!record.response.success && !unstored && (await this.retryBatch(message, record))) return;
+      }
       await this.store(record);
       this.notify(record);
+      if (invocation.eventIds && !record.response.success) {
+        await this.deadLetter(message, `batch of ${invocation.eventIds.length} events failed ${message.deliveryCount} times: ${failureOf(record)}`);
+        return;
+      }
       message.ack();
       this.log.debug({ activationId, action: `/${invocation.namespace}/${invocation.action}`, status: record.response.status }, 'activation recorded');
     } catch (error) {
@@ -154,12 +169,28 @@ export class Invoker {
         return;
       }
       this.log.error({ activationId, err: messageOf(error), delivery: message.deliveryCount }, 'invocation failed inside the platform');
-      if (message.deliveryCount >= (this.options.maxDeliveries ?? 5)) await this.deadLetter(message, messageOf(error));
+      if (message.deliveryCount >= this.maxDeliveries) await this.deadLetter(message, messageOf(error));
       else message.nak(Math.min(30_000, 500 * 2 ** message.deliveryCount));
     } finally {
       clearInterval(heartbeat);
       this.inFlight.delete(activationId);
     }
+  }
+
+  /**
+   * A batch whose action failed runs again as a whole, as an event source mapping retries a
+   * batch, until its last delivery; returns false on that last one, whose record is then stored
+   * and whose invocation goes to the dead letters.
+   */
+  private async retryBatch(message: BusMessage, record: ActivationRecord): Promise<boolean> {
+    if (message.deliveryCount >= this.maxDeliveries) return false;
+    const delayMs = Math.min(30_000, 500 * 2 ** message.deliveryCount);
+    this.log.warn(
+      { activationId: record.activationId, events: record.eventIds?.length, delivery: message.deliveryCount, err: failureOf(record), retryInMs: delayMs },
+      'batch failed; it will run again',
+    );
+    message.nak(delayMs);
+    return true;
   }
 
   private async store(record: ActivationRecord): Promise<void> {
@@ -191,4 +222,11 @@ export class Invoker {
       message.nak(5_000);
     }
   }
+}
+
+/** The error a failed activation reports, in one line. */
+function failureOf(record: ActivationRecord): string {
+  const result = record.response.result as { error?: unknown } | undefined;
+  const error = result && typeof result === 'object' && 'error' in result ? result.error : result;
+  return `${record.response.status}: ${typeof error === 'string' ? error : JSON.stringify(error)}`;
 }
