@@ -53,6 +53,11 @@ export interface RunningPlatform {
   guestAuth: string;
   /** The embedded MQTT broker's URL, when it runs. */
   mqttUrl?: string;
+  /**
+   * The platform's bus, for an observer in the same process (a benchmark listening for
+   * activation notices, a program embedding Kindling). Closed by `stop`.
+   */
+  bus: EventBus;
   stop(): Promise<void>;
 }
 
@@ -135,7 +140,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     if (broker) stack.push(() => broker.close());
 
     log.info({ apiUrl, roles, backend: options.natsUrl ? 'nats' : 'embedded', providers: registry.list().map((p) => p.name) }, 'kindling is up');
-    return { ...(apiUrl ? { apiUrl } : {}), roles, guestAuth, ...(broker ? { mqttUrl: broker.url } : {}), stop: stopAll };
+    return { ...(apiUrl ? { apiUrl } : {}), roles, guestAuth, ...(broker ? { mqttUrl: broker.url } : {}), bus, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
