@@ -8,6 +8,7 @@ export * from './store.js';
 export * from './kv-change-queue.js';
 export * from './kv-names.js';
 export * from './json-bucket.js';
+export * from './bucket-mirror.js';
 export * from './clock.js';
 export * from './logger.js';
 export * from './ids.js';

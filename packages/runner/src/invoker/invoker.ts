@@ -1,6 +1,5 @@
 import {
   ActivationStore,
-  EntityStore,
   Subjects,
   decodeJson,
   decodeToken,
@@ -21,6 +20,7 @@ import {
 } from '@kindling/core';
 import type { ActionRuntime } from '../runtime/action-runtime.js';
 import { RuntimeStoppedError } from '../runtime/container.js';
+import { ActionBook } from './action-book.js';
 import { ActionExecutor } from './action-executor.js';
 
 export interface InvokerOptions {
@@ -77,6 +77,7 @@ export class Invoker {
   private consumption: Consumption | null = null;
   private activations: ActivationStore | null = null;
   private executor: ActionExecutor | null = null;
+  private actions: ActionBook | null = null;
   private readonly ackWaitMs: number;
   private readonly maxDeliveries: number;
 
@@ -88,24 +89,31 @@ export class Invoker {
 
   async start(): Promise<void> {
     if (this.consumption) return;
-    const [entities, activations] = await Promise.all([EntityStore.open(this.options.store), ActivationStore.open(this.options.store)]);
+    const actions = new ActionBook(this.options.store, this.log);
+    const [activations] = await Promise.all([ActivationStore.open(this.options.store), actions.start()]);
     this.activations = activations;
+    this.actions = actions;
     this.executor = new ActionExecutor({
       runtime: this.options.runtime,
-      entities,
+      actions,
       activations,
       onComponentRecord: (record) => this.notify(record),
       ...(this.options.resolveApiKey ? { resolveApiKey: this.options.resolveApiKey } : {}),
     });
-    this.consumption = await this.options.bus.consume(
-      {
-        durable: this.options.durable ?? 'invoker',
-        filter: Subjects.allInvocations,
-        ackWaitMs: this.ackWaitMs,
-        maxInFlight: this.options.maxConcurrent ?? 8,
-      },
-      (message) => this.handle(message),
-    );
+    try {
+      this.consumption = await this.options.bus.consume(
+        {
+          durable: this.options.durable ?? 'invoker',
+          filter: Subjects.allInvocations,
+          ackWaitMs: this.ackWaitMs,
+          maxInFlight: this.options.maxConcurrent ?? 8,
+        },
+        (message) => this.handle(message),
+      );
+    } catch (error) {
+      await actions.stop();
+      throw error;
+    }
     this.log.info({ runtime: this.options.runtime.name }, 'invoker started');
   }
 
@@ -118,6 +126,17 @@ export class Invoker {
     const consumption = this.consumption;
     this.consumption = null;
     await consumption?.stop();
+    await this.actions?.stop();
+    this.actions = null;
+  }
+
+  /**
+   * Resolves once this invoker runs the action as written by the actions-bucket write that
+   * returned `revision` (what `EntityStore.put` returns): for a caller that must know an update
+   * is in force before it invokes.
+   */
+  reflects(revision: number): Promise<void> {
+    return this.actions?.reflects(revision) ?? Promise.resolve();
   }
 
   private async handle(message: BusMessage): Promise<void> {
@@ -139,16 +158,12 @@ export class Invoker {
     const heartbeat = setInterval(() => message.working(), Math.max(1_000, Math.floor(this.ackWaitMs / 3)));
     try {
       const unstored = this.unstored.get(activationId);
-      // The action is read alongside the has-it-run check, so that a first delivery costs one
-      // store round trip before the run, not two.
-      const lookup = unstored ? undefined : this.executor!.lookup(invocation);
-      lookup?.catch(() => undefined);
       if (await this.activations!.get(invocation.namespace, activationId)) {
         this.log.debug({ activationId }, 'invocation already ran; acknowledging the redelivery');
         message.ack();
         return;
       }
-      const record = unstored ?? (await this.executor!.execute(invocation, lookup));
+      const record = unstored ?? (await this.executor!.execute(invocation));
       if (invocation.eventIds) {
         record.eventIds = invocation.eventIds;
         if (!record.response.success && !unstored && (await this.retryBatch(message, record))) return;
