@@ -27,4 +27,5 @@ export * from './lifecycle/guarded-call.js';
 export { z } from 'zod';
 export * from './entities/entity-store.js';
 export * from './entities/activation-store.js';
+export * from './entities/activation-recorder.js';
 export * from './sdk/load-provider.js';

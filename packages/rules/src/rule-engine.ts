@@ -1,4 +1,5 @@
 import {
+  ActivationRecorder,
   ActivationStore,
   backoffDelay,
   encodeJson,
@@ -76,7 +77,7 @@ export class RuleEngine {
   private readonly maxInFlight: number;
   private readonly maxDeliveries: number;
   private readonly retryBackoff: BackoffOptions;
-  private activations?: ActivationStore;
+  private recorder?: ActivationRecorder;
   private consumption?: Consumption;
   private turn?: Promise<void>;
   private readonly counters: RuleEngineMetrics = { events: 0, invocations: 0, batches: 0, retries: 0, deadLetters: 0, heldEvents: 0 };
@@ -113,7 +114,7 @@ export class RuleEngine {
   /** Loads the triggers and rules, then starts taking events. */
   async start(): Promise<void> {
     if (this.consumption) throw new KindlingError('KND_INTERNAL', 'the rule engine is already started');
-    this.activations = await ActivationStore.open(this.options.store);
+    this.recorder = new ActivationRecorder(await ActivationStore.open(this.options.store));
     // The index must be complete before the first event: an event for a trigger not yet loaded
     // would be acked as one for a deleted trigger.
     await this.book.start();
@@ -280,7 +281,7 @@ export class RuleEngine {
       invocations++;
     }
     // The record is written alongside the publishes, not after them: one round trip per event.
-    writes.push(this.activations!.put(triggerActivationRecord({ trigger: trigger.record, event, activationId: cause, start: timeMs, payload, logs })));
+    writes.push(this.recorder!.record(triggerActivationRecord({ trigger: trigger.record, event, activationId: cause, start: timeMs, payload, logs })));
     await Promise.all(writes);
     this.counters.invocations += invocations;
     // Joined only once the rest is durable: an event that fails before comes back whole.

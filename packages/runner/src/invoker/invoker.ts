@@ -1,4 +1,5 @@
 import {
+  ActivationRecorder,
   ActivationStore,
   Subjects,
   decodeJson,
@@ -76,6 +77,7 @@ export class Invoker {
   private readonly unstored = new Map<string, ActivationRecord>();
   private consumption: Consumption | null = null;
   private activations: ActivationStore | null = null;
+  private recorder: ActivationRecorder | null = null;
   private executor: ActionExecutor | null = null;
   private actions: ActionBook | null = null;
   private readonly ackWaitMs: number;
@@ -92,6 +94,7 @@ export class Invoker {
     const actions = new ActionBook(this.options.store, this.log);
     const [activations] = await Promise.all([ActivationStore.open(this.options.store), actions.start()]);
     this.activations = activations;
+    this.recorder = new ActivationRecorder(activations);
     this.actions = actions;
     this.executor = new ActionExecutor({
       runtime: this.options.runtime,
@@ -210,7 +213,7 @@ export class Invoker {
 
   private async store(record: ActivationRecord): Promise<void> {
     try {
-      await this.activations!.put(record);
+      await this.recorder!.record(record);
       this.unstored.delete(record.activationId);
     } catch (error) {
       if (this.unstored.size >= MAX_UNSTORED_RECORDS) this.unstored.delete(this.unstored.keys().next().value!);
