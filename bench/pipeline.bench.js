@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import openwhisk from 'openwhisk';
 import { decodeJson, randomId, silentLogger } from '@kindling/core';
-import { startPlatform } from '@kindling/cli';
+import { startPlatform } from '@kindling/platform';
 import { connectNatsBackend } from '@kindling/nats';
 import { startMosquitto } from './support/mosquitto.js';
 import { publishFromChild } from './support/mqtt-publisher.js';

@@ -23,9 +23,8 @@ import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend, type NatsBackend } from '@kindling/nats';
 import { RuleEngine, type RuleEngineOptions } from '@kindling/rules';
 import { Invoker, ProcessRuntime } from '@kindling/runner';
-import { openwhiskClient } from '../support/openwhisk-client.js';
-import { describeWithNats, NATS_URL } from '../support/services.js';
-import { PlatformFixture, until } from './platform-support.js';
+import { describeWithNats, eventually, NATS_URL, openwhiskClient } from '@kindling/test-support';
+import { PlatformFixture, PLATFORM_WAIT } from './platform-support.js';
 
 /**
  * Batched rules through the real rule engine, invoker and process runtime, on both backends:
@@ -153,10 +152,10 @@ for (const backendKind of backends) {
     }
 
     async function records(name: string, atLeast: number): Promise<ActivationRecord[]> {
-      return until(async () => {
+      return eventually(async () => {
         const list = await activations.list(NS, { name, limit: 100 });
         return list.length >= atLeast && list;
-      }, `${atLeast} activations of ${name}`);
+      }, `${atLeast} activations of ${name}`, 15_000, PLATFORM_WAIT);
     }
 
     it('closes a batch at its size: one activation per batch, its record listing the events', async () => {
@@ -175,7 +174,7 @@ for (const backendKind of backends) {
         expect(record.response).toMatchObject({ success: true, result: { count: 5, site: 'north' } });
         expect(record.eventIds).toEqual((record.response.result as { ids: string[] }).ids);
       }
-      await until(async () => engine.metrics().events === 10, 'every event acked');
+      await eventually(async () => engine.metrics().events === 10, 'every event acked');
       expect(engine.metrics()).toMatchObject({ batches: 2, heldEvents: 0 });
     });
 
@@ -213,7 +212,7 @@ for (const backendKind of backends) {
 
       const events = [await fire({ n: 1 }), await fire({ n: 2 }), await fire({ n: 3 })];
 
-      await until(async () => dead.length >= 1, 'the batch in the dead letters');
+      await eventually(async () => dead.length >= 1, 'the batch in the dead letters');
       expect(dead).toHaveLength(1);
       expect(dead[0]!.subject).toBe(Subjects.deadLetter('invoke', NS, 'sink'));
       expect(dead[0]!.headers['kindling-reason']).toMatch(/^batch of 3 events failed 2 times: application error: sink down for 3 events/);
@@ -235,7 +234,7 @@ for (const backendKind of backends) {
         await victim.start();
 
         const events = [await fire({ n: 1 }), await fire({ n: 2 }), await fire({ n: 3 })];
-        await until(async () => victim.metrics().heldEvents === 3, 'the events held in an open batch');
+        await eventually(async () => victim.metrics().heldEvents === 3, 'the events held in an open batch');
         await doomed.close();
         await victim.stop();
         expect(victim.metrics()).toMatchObject({ batches: 0, events: 0 });
@@ -270,10 +269,10 @@ describe('batch activations through the OpenWhisk API', () => {
 
     for (let n = 0; n < 3; n++) await ow.triggers.invoke({ name: 'readings', params: { n } });
 
-    const [listed] = await until(async () => {
+    const [listed] = await eventually(async () => {
       const list = (await ow.activations.list({ name: 'collect', docs: true })) as unknown as ActivationRecord[];
       return list.length > 0 && list;
-    }, 'the batch activation');
+    }, 'the batch activation', 15_000, PLATFORM_WAIT);
     expect(listed!.eventIds).toHaveLength(3);
     const got = (await ow.activations.get({ name: listed!.activationId })) as unknown as ActivationRecord;
     expect(got.response).toMatchObject({ success: true, result: { count: 3, data: expect.arrayContaining([{ n: 0 }, { n: 1 }, { n: 2 }]) } });

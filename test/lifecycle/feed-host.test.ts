@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { defineProvider, FeedError, type FeedRecord, type FeedRepository, SDK_VERSION, z } from '@kindling/core';
+import { type FeedRecord, z } from '@kindling/core';
+import { defineProvider, FeedError, SDK_VERSION } from '@kindling/sdk';
+import type { FeedRepository } from '@kindling/host';
 import { eventually, openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
 
 /**

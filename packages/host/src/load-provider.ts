@@ -2,9 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { KindlingError, messageOf } from '../errors.js';
-import { assertProvider } from './define-provider.js';
-import type { ProviderDefinition } from './types.js';
+import { KindlingError, messageOf } from '@kindling/core';
+import { assertProvider, type ProviderDefinition } from '@kindling/sdk';
 
 /**
  * Loads a provider from an npm package name (resolved from `fromDir`, the user's project), or a

@@ -1,4 +1,4 @@
-import type { JsonBucket } from '../json-bucket.js';
+import type { JsonBucket } from '@kindling/core';
 import type { Lease } from './feed-repository.js';
 
 /**

@@ -1,4 +1,4 @@
-import { KindlingError } from '../errors.js';
+import { KindlingError } from '@kindling/core';
 
 /**
  * Runs a provider call with a deadline, so that a provider that hangs cannot hold up its host.

@@ -1,9 +1,5 @@
-import { KindlingError } from '../errors.js';
-import { parseWith } from '../validation.js';
-import { assertProvider } from './define-provider.js';
-import type { FeedKindDefinition, ProviderDefinition, ValidateContext } from './types.js';
-
-export const SECRET_MASK = '********';
+import { KindlingError, parseWith } from '@kindling/core';
+import { assertProvider, SECRET_MASK, type FeedKindDefinition, type ProviderDefinition, type ValidateContext } from '@kindling/sdk';
 
 /** The providers this process knows, by name; the API validates with it, hosts run with it. */
 export class ProviderRegistry {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { EventBus, KeyValueStore } from '@kindling/core';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
-import type { PlatformOptions } from './start-platform.js';
+import type { PlatformOptions } from './platform-options.js';
 
 export interface Backend {
   bus: EventBus;

@@ -1,4 +1,4 @@
-import { KindlingError, type KindlingErrorOptions } from '../errors.js';
+import { KindlingError, type KindlingErrorOptions } from '@kindling/core';
 
 /**
  * What a provider throws (or passes to `ctx.fail`) when its feed cannot go on. A retryable error

@@ -1,15 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import {
-  FeedHost,
-  KindlingError,
-  loadProviderPackage,
-  messageOf,
-  ProviderRegistry,
-  type EventBus,
-  type KeyValueStore,
-  type Logger,
-  type ProviderDefinition,
-} from '@kindling/core';
+import { KindlingError, messageOf, ROLES, type EventBus, type KeyValueStore, type Logger, type Role } from '@kindling/core';
+import type { ProviderDefinition } from '@kindling/sdk';
+import { FeedHost, loadProviderPackage, ProviderRegistry } from '@kindling/host';
 import { createApi, NamespaceStore, type HookDispatcher } from '@kindling/api';
 import { compileRuleFilter, RuleEngine } from '@kindling/rules';
 import { Invoker } from '@kindling/runner';
@@ -19,47 +11,7 @@ import { openBackend } from './open-backend.js';
 import { resolveGuestAuth } from './guest-auth.js';
 import { createRuntime } from './create-runtime.js';
 import { containStrayErrors } from './contain-stray-errors.js';
-import { ROLES, type Role } from './roles.js';
-
-export { ROLES, type Role } from './roles.js';
-
-export interface PlatformOptions {
-  port: number;
-  host: string;
-  dataDir: string;
-  auth?: string;
-  natsUrl?: string;
-  runtime: 'process' | 'docker';
-  providers: string[];
-  mqttPort?: number;
-  mqtt: boolean;
-  publicUrl?: string;
-  log: Logger;
-  /** Prefix of every stream, bucket and subject on NATS: lets tests share one server. */
-  natsScope?: string;
-  /** Where `--provider` packages are resolved from. Default: the working directory. */
-  providersFrom?: string;
-  /**
-   * The roles this process runs; default all four. Running some of them (one process per role,
-   * or several processes per role to scale out) needs NATS, which they share.
-   */
-  roles?: readonly Role[];
-}
-
-export interface RunningPlatform {
-  /** Where the REST API listens; absent when this process does not run the `api` role. */
-  apiUrl?: string;
-  roles: readonly Role[];
-  guestAuth: string;
-  /** The embedded MQTT broker's URL, when it runs. */
-  mqttUrl?: string;
-  /**
-   * The platform's bus, for an observer in the same process (a benchmark listening for
-   * activation notices, a program embedding Kindling). Closed by `stop`.
-   */
-  bus: EventBus;
-  stop(): Promise<void>;
-}
+import type { PlatformOptions, RunningPlatform } from './platform-options.js';
 
 export const DEFAULT_MQTT_PORT = 1883;
 

@@ -32,4 +32,4 @@ export function describeIf(available: boolean, service: string, whyNot: string):
 }
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-export const describeWithNats = () => describeWithService('NATS JetStream', '127.0.0.1', Number(new URL(NATS_URL).port || 4222));
+export const describeWithNats = (): Promise<typeof describe> => describeWithService('NATS JetStream', '127.0.0.1', Number(new URL(NATS_URL).port || 4222));

@@ -1,7 +1,5 @@
 import type { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
-import type { CloudEvent } from '../cloudevent.js';
+import type { Clock, CloudEvent, Logger } from '@kindling/core';
 
 /** The SDK version this core implements; a provider declares the one it was written for. */
 export const SDK_VERSION = 1;

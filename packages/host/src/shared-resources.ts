@@ -1,5 +1,4 @@
-import type { Logger } from '../logger.js';
-import { messageOf } from '../errors.js';
+import { type Logger, messageOf } from '@kindling/core';
 
 interface Entry {
   resource: Promise<unknown>;

@@ -1,4 +1,4 @@
-import type { ProviderDefinition } from '@kindling/core';
+import type { ProviderDefinition } from '@kindling/sdk';
 import { alarmsProvider } from '@kindling/alarms';
 import { githubProvider } from '@kindling/github';
 import { mongoProvider } from '@kindling/mongodb';

@@ -1,7 +1,4 @@
-import { JsonBucket } from '../json-bucket.js';
-import type { FeedRecord, FeedStatusRecord } from '../model/feed.js';
-import type { KeyValueStore } from '../store.js';
-import { Buckets } from '../subjects.js';
+import { Buckets, type FeedRecord, type FeedStatusRecord, JsonBucket, type KeyValueStore } from '@kindling/core';
 
 export interface Lease {
   host: string;

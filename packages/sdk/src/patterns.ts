@@ -1,5 +1,4 @@
-import { sleep } from '../clock.js';
-import { messageOf } from '../errors.js';
+import { sleep } from '@kindling/core';
 import type { FeedContext, FeedHandle, FeedInstance, FireOptions, HookRequest, HookResponse } from './types.js';
 
 export interface PolledEvent<T = unknown> extends FireOptions {
@@ -84,5 +83,3 @@ export function connection<P, T>(options: ConnectionOptions<P, T>) {
     };
   };
 }
-
-export { messageOf };

@@ -1,28 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { encodeJson, type EventBus } from '../bus.js';
-import { systemClock, type Clock, type TimerHandle } from '../clock.js';
-import { createCloudEvent } from '../cloudevent.js';
-import { KindlingError, messageOf } from '../errors.js';
-import { randomId } from '../ids.js';
-import { scrubbingLogger, scrubSecrets, type Logger } from '../logger.js';
-import type { FeedRecord, FeedStatusName, FeedStatusRecord } from '../model/feed.js';
-import type { KeyValueStore } from '../store.js';
-import { Subjects } from '../subjects.js';
-import { backoffDelay, type BackoffOptions } from '../sdk/backoff.js';
-import { FeedError, FeedStoppedError } from '../sdk/feed-error.js';
-import type { ProviderRegistry } from '../sdk/provider-registry.js';
-import { EntityStore } from '../entities/entity-store.js';
-import type {
-  CompleteOptions,
-  CursorStore,
-  FeedContext,
-  FeedHandle,
-  FeedInstance,
-  FeedKindDefinition,
-  FireOptions,
-  HookRequest,
-  HookResponse,
-} from '../sdk/types.js';
+import {
+  backoffDelay,
+  type BackoffOptions,
+  type Clock,
+  createCloudEvent,
+  encodeJson,
+  EntityStore,
+  type EventBus,
+  type FeedRecord,
+  type FeedStatusName,
+  type FeedStatusRecord,
+  type KeyValueStore,
+  KindlingError,
+  type Logger,
+  messageOf,
+  randomId,
+  scrubbingLogger,
+  scrubSecrets,
+  Subjects,
+  systemClock,
+  type TimerHandle,
+} from '@kindling/core';
+import {
+  type CompleteOptions,
+  type CursorStore,
+  type FeedContext,
+  FeedError,
+  type FeedHandle,
+  type FeedInstance,
+  type FeedKindDefinition,
+  FeedStoppedError,
+  type FireOptions,
+  type HookRequest,
+  type HookResponse,
+} from '@kindling/sdk';
+import type { ProviderRegistry } from './provider-registry.js';
 import { FeedRepository } from './feed-repository.js';
 import { guardedCall } from './guarded-call.js';
 import { LeaseKeeper } from './lease-keeper.js';

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { KindlingError, type Logger } from '@kindling/core';
 import { ProcessRuntime, type ActionRuntime } from '@kindling/runner';
 import { createDockerRuntime, dockerAvailable, prepareNodeRuntimeImage } from '@kindling/runtime-docker';
-import type { PlatformOptions } from './start-platform.js';
+import type { PlatformOptions } from './platform-options.js';
 
 /** The runtime actions run on: local Node.js processes, or Docker containers. */
 export async function createRuntime(options: PlatformOptions, apiHost: string, log: Logger): Promise<ActionRuntime> {

@@ -1,4 +1,4 @@
-import { KindlingError } from '../errors.js';
+import { KindlingError } from '@kindling/core';
 import { SUPPORTED_SDK_VERSIONS, type FeedKindDefinition, type ProviderDefinition } from './types.js';
 
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
