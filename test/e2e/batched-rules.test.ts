@@ -19,6 +19,9 @@ import {
   type RuleBatch,
   type RuleRecord,
 } from '@kindling/core';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend, type NatsBackend } from '@kindling/nats';
 import { RuleEngine, type RuleEngineOptions } from '@kindling/rules';
@@ -221,6 +224,40 @@ for (const backendKind of backends) {
       // Its last run is on record, as an ordinary failed activation.
       const [record] = await records('sink', 1);
       expect(record).toMatchObject({ activationId: invocation.activationId, eventIds: events.map((e) => e.id), response: { success: false } });
+    });
+
+    it('runs a batch again whole when the invoker is stopped in the middle of it', async () => {
+      // The first run of the batch hangs until the runtime stops; the run after the restart answers.
+      const marker = join(tmpdir(), `kindling-batch-${randomId(4)}`);
+      const code = `const fs = require('node:fs');
+        async function main(params) {
+          const first = !fs.existsSync(${JSON.stringify(marker)});
+          fs.appendFileSync(${JSON.stringify(marker)}, 'run\\n');
+          if (first) await new Promise((resolve) => setTimeout(resolve, 60000));
+          return { count: params.events.length, ids: params.events.map((e) => e.id) };
+        }`;
+      await entities.put('actions', action('slow', code));
+      await entities.put('rules', rule('batched', 'readings', 'slow', { size: 3, windowMs: 60_000 }));
+      const invoker = await startInvoker();
+      const engine = await startEngine();
+      try {
+        const events = [await fire({ n: 1 }), await fire({ n: 2 }), await fire({ n: 3 })];
+        await eventually(async () => existsSync(marker), 'the batch to start running');
+        await Promise.all([runtime.stop(), invoker.stop()]);
+        expect(await activations.list(NS, { name: 'slow' })).toEqual([]);
+        // The events were acked once their batch was durable: the batch, not they, comes back.
+        expect(engine.metrics()).toMatchObject({ events: 3, batches: 1, heldEvents: 0 });
+
+        runtime = new ProcessRuntime({ prewarm: [] });
+        await runtime.start();
+        await startInvoker();
+        const [record] = await records('slow', 1);
+        expect(record!.eventIds).toEqual(events.map((e) => e.id));
+        expect(record!.response.result).toMatchObject({ count: 3 });
+        expect(readFileSync(marker, 'utf8')).toBe('run\nrun\n');
+      } finally {
+        rmSync(marker, { force: true });
+      }
     });
 
     if (backendKind.name === 'NATS JetStream') {
