@@ -12,13 +12,16 @@ const here = fileURLToPath(import.meta.url);
 export function publishFromChild(options) {
   return new Promise((resolve, reject) => {
     const child = fork(here, ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let result;
-    child.once('message', (message) => (result = message));
+    let answered = false;
+    child.once('message', (message) => {
+      answered = true;
+      if (message.error) reject(new Error(message.error));
+      else resolve(message);
+    });
     child.once('error', reject);
-    child.once('exit', (code) => {
-      if (result?.error) reject(new Error(result.error));
-      else if (result) resolve(result);
-      else reject(new Error(`the publisher exited with ${code} and no result`));
+    // 'close' comes after the IPC channel has delivered everything ('exit' may come before).
+    child.once('close', (code) => {
+      if (!answered) reject(new Error(`the publisher exited with ${code} and no result`));
     });
     child.send(options);
   });
