@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
-  ActivationStore,
+  KeyValueActivationStore,
   createCloudEvent,
   decodeJson,
   defaultLimits,
@@ -10,6 +10,7 @@ import {
   silentLogger,
   Subjects,
   type ActionRecord,
+  type ActivationStore,
   type ActivationRecord,
   type BusMessage,
   type CloudEvent,
@@ -122,7 +123,7 @@ for (const backendKind of backends) {
     beforeEach(async () => {
       backend = await backendKind.open();
       entities = await EntityStore.open(backend.store);
-      activations = await ActivationStore.open(backend.store);
+      activations = await KeyValueActivationStore.open(backend.store);
       runtime = new ProcessRuntime({ prewarm: [] });
       await runtime.start();
       await entities.put('triggers', { namespace: NS, name: 'readings', version: '0.0.1', publish: false, annotations: [], updated: 1, parameters: [{ key: 'site', value: 'north' }], limits: {} });

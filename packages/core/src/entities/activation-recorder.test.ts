@@ -3,7 +3,8 @@ import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import { randomActivationId } from '../ids.js';
 import type { ActivationRecord } from '../model/activation.js';
 import { ActivationRecorder } from './activation-recorder.js';
-import { ActivationStore } from './activation-store.js';
+import type { ActivationStore } from './activation-store.js';
+import { KeyValueActivationStore } from './key-value-activation-store.js';
 
 /** The write-behind recorder on a real (embedded) store: grouped writes, each durable before its promise resolves. */
 describe('ActivationRecorder', () => {
@@ -12,7 +13,7 @@ describe('ActivationRecorder', () => {
 
   beforeEach(async () => {
     backend = await openEmbeddedBackend({});
-    store = await ActivationStore.open(backend.store);
+    store = await KeyValueActivationStore.open(backend.store);
   });
 
   afterEach(async () => {
@@ -45,15 +46,28 @@ describe('ActivationRecorder', () => {
     );
   });
 
-  it('fails only the records whose write failed', async () => {
-    let writes = 0;
+  it('writes the records of one turn in one group, and fails that group alone when its write fails', async () => {
+    const groups: number[] = [];
+    let failNext = false;
     const recorder = new ActivationRecorder({
-      put: (r) => (++writes === 2 ? Promise.reject(new Error('store down')) : store.put(r)),
+      putMany: (records) => {
+        groups.push(records.length);
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('store down'));
+        }
+        return store.putMany(records);
+      },
     });
-    const [first, second, third] = [record('one'), record('two'), record('three')];
-    const outcomes = await Promise.allSettled([recorder.record(first), recorder.record(second), recorder.record(third)]);
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(await store.get('guest', second.activationId)).toBeNull();
-    expect(await store.get('guest', third.activationId)).toEqual(third);
+    await Promise.all([recorder.record(record('one')), recorder.record(record('two'))]);
+    failNext = true;
+    const failed = [record('three'), record('four')];
+    const outcomes = await Promise.allSettled(failed.map((r) => recorder.record(r)));
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    const after = record('five');
+    await recorder.record(after);
+    expect(groups).toEqual([2, 2, 1]);
+    expect(await store.get('guest', failed[0]!.activationId)).toBeNull();
+    expect(await store.get('guest', after.activationId)).toEqual(after);
   });
 });

@@ -9,16 +9,17 @@ interface PendingRecord {
 
 /**
  * Writes activation records in groups: the records handed over during one turn of the event
- * loop are written together on the next one, pipelined, so that a busy invoker or rule engine
- * sends them in one socket write rather than one each. `record` resolves only once its record
- * is durable, so a caller that acks its message after it keeps the guarantee that a record is
- * stored before its event or invocation is acknowledged.
+ * loop are written together on the next one with the store's `putMany` (one SQL transaction, or
+ * pipelined puts in one socket write), so that a busy invoker or rule engine does not pay a
+ * store round trip per record. `record` resolves only once its record is durable (a failed
+ * group write fails every record of the group), so a caller that acks its message after it keeps
+ * the guarantee that a record is stored before its event or invocation is acknowledged.
  */
 export class ActivationRecorder {
   private pending: PendingRecord[] = [];
   private scheduled = false;
 
-  constructor(private readonly store: Pick<ActivationStore, 'put'>) {}
+  constructor(private readonly store: Pick<ActivationStore, 'putMany'>) {}
 
   record(record: ActivationRecord): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -33,6 +34,13 @@ export class ActivationRecorder {
     this.scheduled = false;
     const group = this.pending;
     this.pending = [];
-    for (const { record, resolve, reject } of group) this.store.put(record).then(resolve, reject);
+    this.store.putMany(group.map((entry) => entry.record)).then(
+      () => {
+        for (const entry of group) entry.resolve();
+      },
+      (error: unknown) => {
+        for (const entry of group) entry.reject(error);
+      },
+    );
   }
 }

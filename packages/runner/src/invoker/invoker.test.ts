@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ActivationStore,
   Buckets,
+  KeyValueActivationStore,
   EntityStore,
   Subjects,
   decodeJson,
@@ -65,7 +65,7 @@ describe.each(backends)('Invoker on %s', (_name, describeBackend, openBackend) =
   let runtime: ProcessRuntime;
   let invoker: Invoker;
   let entities: EntityStore;
-  let activations: ActivationStore;
+  let activations: KeyValueActivationStore;
   let dir: string;
 
   beforeAll(() => {
@@ -78,7 +78,7 @@ describe.each(backends)('Invoker on %s', (_name, describeBackend, openBackend) =
     runtime = new ProcessRuntime({ prewarm: [] });
     await runtime.start();
     entities = await EntityStore.open(backend.store);
-    activations = await ActivationStore.open(backend.store);
+    activations = await KeyValueActivationStore.open(backend.store);
   });
 
   afterEach(async () => {

@@ -1,6 +1,7 @@
 import {
   ActivationRecorder,
-  ActivationStore,
+  KeyValueActivationStore,
+  type ActivationStore,
   Subjects,
   decodeJson,
   decodeToken,
@@ -28,6 +29,8 @@ export interface InvokerOptions {
   bus: EventBus;
   /** The store holding actions and activation records. */
   store: KeyValueStore;
+  /** Where activation records go; default the bounded store on `store` (`KeyValueActivationStore`). */
+  activations?: ActivationStore;
   /** Runs the code actions; started and stopped by its owner, not by the invoker. */
   runtime: ActionRuntime;
   log?: Logger;
@@ -92,7 +95,7 @@ export class Invoker {
   async start(): Promise<void> {
     if (this.consumption) return;
     const actions = new ActionBook(this.options.store, this.log);
-    const [activations] = await Promise.all([ActivationStore.open(this.options.store), actions.start()]);
+    const [activations] = await Promise.all([this.options.activations ?? KeyValueActivationStore.open(this.options.store), actions.start()]);
     this.activations = activations;
     this.recorder = new ActivationRecorder(activations);
     this.actions = actions;
