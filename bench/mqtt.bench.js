@@ -18,17 +18,17 @@
 // Bounded: each phase stops after MAX_SECONDS. Needs `npm run build`, NATS and /usr/sbin/mosquitto.
 //   node bench/mqtt.bench.js
 //   MQTT_BENCH_COUNT=50000 MQTT_BENCH_RATE=2000 MQTT_BENCH_SECONDS=10 node bench/mqtt.bench.js
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
-import { createCloudEvent, encodeJson, FeedHost, FeedRepository, ProviderRegistry, randomId, silentLogger, Subjects } from '../packages/core/dist/index.js';
+import { createCloudEvent, encodeJson, randomId, silentLogger, Subjects } from '../packages/core/dist/index.js';
+import { FeedHost, FeedRepository, ProviderRegistry } from '../packages/host/dist/index.js';
 import { connectNatsBackend } from '../packages/nats/dist/index.js';
 import { openEmbeddedBackend } from '../packages/embedded/dist/index.js';
 import { mqttProvider } from '../providers/mqtt/dist/index.js';
+import { startMosquitto } from './support/mosquitto.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const COUNT = Number(process.env.MQTT_BENCH_COUNT ?? 60_000);
@@ -43,53 +43,6 @@ const scope = `bench-mqtt-${process.pid}-${Date.now().toString(36)}`;
 
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 const round = (n) => Math.round(n);
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const open = await new Promise((resolve) => {
-      const socket = tcpConnect({ host: '127.0.0.1', port });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`mosquitto did not start on port ${port}`);
-}
-
-async function startMosquitto() {
-  const dir = mkdtempSync(join(tmpdir(), 'kindling-bench-mosquitto-'));
-  const port = await freePort();
-  const config = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    config,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', 'max_inflight_messages 0', 'log_dest none', ''].join('\n'),
-  );
-  const child = spawn('/usr/sbin/mosquitto', ['-c', config], { stdio: 'ignore' });
-  await waitForPort(port);
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 // The publisher runs in a worker thread so that it does not share an event loop with the host.
 const PUBLISHER = `

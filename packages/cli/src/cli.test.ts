@@ -266,6 +266,25 @@ describe('rule', () => {
     expect(api.only().body).toEqual({ trigger: '/_/tick', action: '/_/hello', filter: { 'data.temp': { $gt: 30 } } });
   });
 
+  it('create and update pass the batching, and --no-batch turns it off', async () => {
+    api.on('PUT', 'namespaces/_/rules/r', { status: 200, body: { name: 'r' } });
+    expect((await kindling('rule', 'create', 'r', 'tick', 'hello', '--batch-size', '500', '--batch-window', '200')).code).toBe(ExitCode.ok);
+    expect((await kindling('rule', 'update', 'r', '--batch-size', '50')).code).toBe(ExitCode.ok);
+    expect((await kindling('rule', 'update', 'r', '--no-batch')).code).toBe(ExitCode.ok);
+    expect(api.requests.map((r) => r.body)).toEqual([
+      { trigger: '/_/tick', action: '/_/hello', batch: { size: 500, windowMs: 200 } },
+      { batch: { size: 50, windowMs: 1000 } },
+      { batch: null },
+    ]);
+  });
+
+  it('refuses a batch size out of bounds before calling the API', async () => {
+    const run = await kindling('rule', 'create', 'r', 'tick', 'hello', '--batch-size', '0');
+    expect(run.code).not.toBe(ExitCode.ok);
+    expect(run.err).toContain('--batch-size');
+    expect(api.requests).toHaveLength(0);
+  });
+
   it('enable and disable post the status', async () => {
     api.on('POST', 'namespaces/_/rules/r', { status: 200 });
     expect((await kindling('rule', 'disable', 'r')).out).toBe('ok: disabled rule r\n');

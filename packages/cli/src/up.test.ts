@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { runCli } from './cli.js';
 import { ExitCode } from './exit-codes.js';
+import type { EventBus } from '@kindling/core';
 import type { PlatformOptions, RunningPlatform } from '@kindling/platform';
 import { watchShutdownSignals, type ShutdownWatch } from './shutdown-signals.js';
 import { captureIo } from './test-support/fake-api.js';
@@ -32,6 +33,9 @@ describe('kindling up', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** `kindling up` never touches the platform's bus: a stand-in that would fail loudly if it did. */
+  const NO_BUS = new Proxy({}, { get: () => { throw new Error('kindling up used the bus'); } }) as EventBus;
+
   async function up(argv: string[], env: Record<string, string> = {}, start?: (o: PlatformOptions) => Promise<RunningPlatform>) {
     const { io, out, err } = captureIo();
     const shutdown = manualShutdown();
@@ -41,7 +45,7 @@ describe('kindling up', () => {
       calls.push(options);
       // Stop is asked for once up is running, as a user pressing Ctrl-C would.
       setImmediate(() => shutdown.request('SIGINT'));
-      return { apiUrl: `http://${options.host}:${options.port}`, roles: ['api', 'providers', 'rules', 'invoker'] as const, guestAuth: GUEST, mqttUrl: options.mqtt ? 'mqtt://127.0.0.1:1883' : undefined, stop };
+      return { apiUrl: `http://${options.host}:${options.port}`, roles: ['api', 'providers', 'rules', 'invoker'] as const, guestAuth: GUEST, mqttUrl: options.mqtt ? 'mqtt://127.0.0.1:1883' : undefined, bus: NO_BUS, stop };
     });
     const config = join(dir, 'home', 'config.json');
     const code = await runCli(['up', ...argv], { io, env: { KINDLING_CONFIG: config, ...env }, cwd: dir, startPlatform, watchShutdown: shutdown.watch });

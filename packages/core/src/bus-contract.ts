@@ -45,6 +45,7 @@ const consumeOptionsSchema = z.strictObject({
   filter: z.string().min(1),
   ackWaitMs: z.number().int().positive().optional(),
   maxInFlight: z.number().int().positive().optional(),
+  maxPending: z.number().int().positive().optional(),
 });
 
 export interface CheckedConsumeOptions {
@@ -52,17 +53,19 @@ export interface CheckedConsumeOptions {
   filter: string;
   ackWaitMs: number | undefined;
   maxInFlight: number;
+  /** Unsettled messages the durable may have out: `maxPending`, else `maxInFlight`. */
+  maxPending: number;
   /** The one stream whose subjects cover the filter. */
   stream: StreamDefinition;
 }
 
 /** Validates what `consume` is given and finds the stream its filter lies in. */
 export function checkConsumeOptions(options: ConsumeOptions): CheckedConsumeOptions {
-  const { durable, filter, ackWaitMs, maxInFlight } = parseWith(consumeOptionsSchema, options, { prefix: 'consume' });
+  const { durable, filter, ackWaitMs, maxInFlight = 1, maxPending = maxInFlight } = parseWith(consumeOptionsSchema, options, { prefix: 'consume' });
   assertFilter(filter, 'consume.filter');
   const stream = allStreams.find((s) => s.subjects.some((subjects) => filterCovers(subjects, filter)));
   if (!stream) throw new KindlingError('KND_VALIDATION', `'consume.filter' ${filter} is not inside one stream (${allStreamSubjects()}).`, { field: 'consume.filter' });
-  return { durable, filter, ackWaitMs, maxInFlight: maxInFlight ?? 1, stream };
+  return { durable, filter, ackWaitMs, maxInFlight, maxPending, stream };
 }
 
 function allStreamSubjects(): string {

@@ -51,6 +51,13 @@ export interface ConsumeOptions {
   ackWaitMs?: number;
   /** Handlers in flight at once for this subscriber. */
   maxInFlight?: number;
+  /**
+   * Messages delivered and not yet settled that the durable may have out, for a subscriber that
+   * holds messages past its handler (as the rule engine holds batched events until their batch
+   * is durable). Default: `maxInFlight`. A server-side bound on NATS (`max_ack_pending`); the
+   * embedded bus has none.
+   */
+  maxPending?: number;
 }
 
 export interface BusMessage {

@@ -44,3 +44,11 @@ export function triggerActivationId(namespace: string, trigger: string, eventId:
 export function ruleActivationId(namespace: string, rule: string, eventId: string, eventTimeMs: number): string {
   return activationIdFor(eventTimeMs, 'rule', namespace, rule, eventId);
 }
+
+/**
+ * The activation id of a rule's batch: derived from the member events (in any order), so a batch
+ * published again after a crash, with the same events, is dropped by the bus as a duplicate.
+ */
+export function batchActivationId(namespace: string, rule: string, eventIds: readonly string[], firstEventTimeMs: number): string {
+  return activationIdFor(firstEventTimeMs, 'batch', namespace, rule, ...[...eventIds].sort());
+}

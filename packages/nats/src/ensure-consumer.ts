@@ -10,16 +10,17 @@ export interface ConsumerWanted {
   durable: string;
   filter: string;
   ackWaitMs: number | undefined;
-  maxInFlight: number;
+  /** Unsettled messages the durable must be allowed to have out. */
+  maxPending: number;
 }
 
 /**
  * Creates the durable pull consumer, or checks and updates the one that exists: the filter must
  * be the same; the ack wait follows the latest subscriber that names one; max_ack_pending grows
- * to cover the largest `maxInFlight` seen.
+ * to cover the largest `maxPending` seen.
  */
 export async function ensureConsumer(jsm: JetStreamManager, wanted: ConsumerWanted, mayRetry = true): Promise<void> {
-  const maxAckPending = Math.max(MIN_MAX_ACK_PENDING, wanted.maxInFlight);
+  const maxAckPending = Math.max(MIN_MAX_ACK_PENDING, wanted.maxPending);
   let existing: ConsumerConfig | undefined;
   try {
     existing = (await jsm.consumers.info(wanted.stream, wanted.durable)).config;

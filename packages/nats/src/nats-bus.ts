@@ -71,11 +71,11 @@ export class NatsBus implements EventBus {
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumption> {
     this.assertOpen();
-    const { durable, filter, ackWaitMs, maxInFlight, stream } = checkConsumeOptions(options);
+    const { durable, filter, ackWaitMs, maxInFlight, maxPending, stream } = checkConsumeOptions(options);
     const streamName = this.scope.name(stream.name);
     const durableName = this.scope.name(durable);
     try {
-      await ensureConsumer(this.jsm, { stream: streamName, durable: durableName, filter: this.scope.subject(filter), ackWaitMs, maxInFlight });
+      await ensureConsumer(this.jsm, { stream: streamName, durable: durableName, filter: this.scope.subject(filter), ackWaitMs, maxPending });
       const consumer = await this.js.consumers.get(streamName, durableName);
       const subscriber = new NatsSubscriber(consumer, durable, handler, maxInFlight, this.scope, this.log).start();
       this.subscribers.add(subscriber);

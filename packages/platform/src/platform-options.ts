@@ -1,4 +1,4 @@
-import type { Logger, Role } from '@kindling/core';
+import type { EventBus, Logger, Role } from '@kindling/core';
 import type { ActivationStoreSettings } from './open-activation-store.js';
 
 /** How `startPlatform` is configured: what `kindling up` builds from its command line. */
@@ -35,5 +35,10 @@ export interface RunningPlatform {
   guestAuth: string;
   /** The embedded MQTT broker's URL, when it runs. */
   mqttUrl?: string;
+  /**
+   * The platform's bus, for an observer in the same process (a benchmark listening for
+   * activation notices, a program embedding Kindling). Closed by `stop`.
+   */
+  bus: EventBus;
   stop(): Promise<void>;
 }

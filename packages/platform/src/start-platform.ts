@@ -115,7 +115,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     if (broker) stack.push(() => broker.close());
 
     log.info({ apiUrl, roles, backend: options.natsUrl ? 'nats' : 'embedded', providers: registry.list().map((p) => p.name) }, 'kindling is up');
-    return { ...(apiUrl ? { apiUrl } : {}), roles, guestAuth, ...(broker ? { mqttUrl: broker.url } : {}), stop: stopAll };
+    return { ...(apiUrl ? { apiUrl } : {}), roles, guestAuth, ...(broker ? { mqttUrl: broker.url } : {}), bus, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

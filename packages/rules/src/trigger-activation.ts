@@ -4,6 +4,7 @@ import type { IndexedRule } from './rule-book.js';
 /** What became of one active rule for one event. */
 export type RuleOutcome =
   | { rule: IndexedRule; activationId: string }
+  | { rule: IndexedRule; batched: true }
   | { rule: IndexedRule; skipped: string }
   | { rule: IndexedRule; error: string };
 
@@ -13,12 +14,16 @@ const FILTER_FAILED_STATUS = 1;
 /**
  * One line of a trigger activation's logs, in the JSON form OpenWhisk writes per rule:
  * `{"statusCode":0,"success":true,"activationId":…,"rule":"ns/rule","action":"ns/action"}`, or
- * `error` instead of `activationId`. Kindling adds `skipped` for a rule whose filter did not match.
+ * `error` instead of `activationId`. Kindling adds `skipped` for a rule whose filter did not match,
+ * and `batched` for a batched rule (the batch's activation lists this event among its `eventIds`).
  */
 export function ruleLogLine(outcome: RuleOutcome): string {
   const { rule } = outcome;
   if ('activationId' in outcome) {
     return JSON.stringify({ statusCode: 0, success: true, activationId: outcome.activationId, rule: rule.path, action: rule.actionPath });
+  }
+  if ('batched' in outcome) {
+    return JSON.stringify({ statusCode: 0, success: true, batched: true, rule: rule.path, action: rule.actionPath });
   }
   if ('skipped' in outcome) {
     return JSON.stringify({ statusCode: 0, success: true, skipped: outcome.skipped, rule: rule.path, action: rule.actionPath });

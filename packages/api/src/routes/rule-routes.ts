@@ -69,6 +69,9 @@ export function registerRuleRoutes(app: FastifyInstance, ctx: ApiContext): void 
     };
     const filter = put.filter ?? existing?.filter;
     if (filter !== undefined) rule.filter = filter;
+    // Absent keeps the rule's batching; `null` turns it off.
+    const batch = put.batch === undefined ? existing?.batch : (put.batch ?? undefined);
+    if (batch !== undefined) rule.batch = batch;
     return rule;
   }
 

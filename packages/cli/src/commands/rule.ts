@@ -1,12 +1,27 @@
 import type { Command } from 'commander';
 import { entityPath, isRecord, qualifiedName } from '../api-client.js';
+import { RULE_BATCH_MAX_SIZE, RULE_BATCH_MAX_WINDOW_MS } from '@kindling/core';
 import { usageError } from '../exit-codes.js';
+import { integerIn } from '../option-parsers.js';
 import { parseJsonObject } from '../params.js';
 import { commandContext, type CliRuntime } from '../runtime.js';
 import { addListOptions, type ListFlags } from './list-options.js';
 
 interface RuleFlags {
   filter?: string;
+  batchSize?: number;
+  batchWindow?: number;
+  /** `false` for `--no-batch`. */
+  batch?: boolean;
+}
+
+/** What a batch flag given alone pairs with: a second's window, or as many events as fit. */
+const DEFAULT_BATCH_WINDOW_MS = 1000;
+
+function batchOf(flags: RuleFlags): Record<string, number> | null | undefined {
+  if (flags.batchSize === undefined && flags.batchWindow === undefined) return flags.batch === false ? null : undefined;
+  if (flags.batch === false) throw usageError('--no-batch cannot be given with --batch-size or --batch-window', 'batch');
+  return { size: flags.batchSize ?? RULE_BATCH_MAX_SIZE, windowMs: flags.batchWindow ?? DEFAULT_BATCH_WINDOW_MS };
 }
 
 interface RuleSummary {
@@ -29,6 +44,8 @@ export function registerRuleCommands(program: Command, runtime: CliRuntime, user
     if (trigger !== undefined) body.trigger = qualifiedName(trigger);
     if (action !== undefined) body.action = qualifiedName(action);
     if (flags.filter !== undefined) body.filter = parseJsonObject(flags.filter, '--filter');
+    const batch = batchOf(flags);
+    if (batch !== undefined) body.batch = batch;
     const { body: saved } = await (await ctx.api()).request('PUT', entityPath('rules', name), { query: { overwrite }, body });
     ctx.out.done(`${overwrite ? 'updated' : 'created'} rule ${name}`, saved);
   };
@@ -37,12 +54,17 @@ export function registerRuleCommands(program: Command, runtime: CliRuntime, user
     .command('create <name> <trigger> <action>')
     .description('create a rule (active at once): each event of <trigger> runs <action>')
     .option('--filter <json>', 'run the action only for events matching this MongoDB-style query, such as \'{"data.temp": {"$gt": 30}}\'')
+    .option('--batch-size <n>', `run the action once per batch of up to <n> events, given as { events: [...] } (1 to ${RULE_BATCH_MAX_SIZE})`, integerIn(1, RULE_BATCH_MAX_SIZE))
+    .option('--batch-window <ms>', `close a batch <ms> after its first event even if not full (1 to ${RULE_BATCH_MAX_WINDOW_MS}; default ${DEFAULT_BATCH_WINDOW_MS})`, integerIn(1, RULE_BATCH_MAX_WINDOW_MS))
     .action((name: string, trigger: string, action: string, flags: RuleFlags, command: Command) => put(name, trigger, action, flags, command, false));
 
   group
     .command('update <name> [trigger] [action]')
-    .description("change a rule's trigger, action or filter")
+    .description("change a rule's trigger, action, filter or batching")
     .option('--filter <json>', 'the new filter, a MongoDB-style query over the event')
+    .option('--batch-size <n>', `batch the events, up to <n> per activation (1 to ${RULE_BATCH_MAX_SIZE})`, integerIn(1, RULE_BATCH_MAX_SIZE))
+    .option('--batch-window <ms>', `close a batch <ms> after its first event (1 to ${RULE_BATCH_MAX_WINDOW_MS}; default ${DEFAULT_BATCH_WINDOW_MS})`, integerIn(1, RULE_BATCH_MAX_WINDOW_MS))
+    .option('--no-batch', 'deliver events one per activation again')
     .action((name: string, trigger: string | undefined, action: string | undefined, flags: RuleFlags, command: Command) =>
       put(name, trigger, action, flags, command, true),
     );

@@ -39,6 +39,8 @@ export interface ActivationRecord {
   publish: boolean;
   /** Kindling: the CloudEvent id behind a trigger activation or a rule's invocation. */
   eventId?: string;
+  /** Kindling: the CloudEvent ids a batch activation ran for, in the order they were delivered. */
+  eventIds?: string[];
 }
 
 export function activationResponse(statusCode: ActivationStatusCode, result: unknown): ActivationResponse {
@@ -58,6 +60,8 @@ export interface InvocationMessage {
   cause?: string;
   rule?: string;
   eventId?: string;
+  /** The member events of a batch invocation (its params hold them as `events`). */
+  eventIds?: string[];
   /** Namespace of the caller, for the activation record's `subject`. */
   subject: string;
 }

@@ -11,19 +11,19 @@ import {
   type ActivationRecord,
   type ActivationResponse,
   type ActivationStore,
-  type EntityStore,
   type InvocationMessage,
   type KeyValue,
   type SequenceExec,
-  type Versioned,
 } from '@kindling/core';
+import type { ActionBook } from './action-book.js';
 import type { ActionRuntime } from '../runtime/action-runtime.js';
 import { Messages } from '../runtime/messages.js';
 import { failedActivationRecord, runAction } from './run-action.js';
 
 export interface ActionExecutorOptions {
   runtime: ActionRuntime;
-  entities: EntityStore;
+  /** Where actions are read from: a watch-fed copy of the actions bucket. */
+  actions: ActionBook;
   /** Where sequence components' records go (and are looked up, so a redelivered sequence reruns no component). */
   activations: ActivationStore;
   /** Called after each component record is stored (the invoker tells blocking callers). */
@@ -52,26 +52,17 @@ interface SequenceRun {
 export class ActionExecutor {
   constructor(private readonly options: ActionExecutorOptions) {}
 
-  /** Reads the action an invocation names. */
-  lookup(invocation: Pick<InvocationMessage, 'namespace' | 'action'>): Promise<Versioned<ActionRecord> | null> {
-    return this.options.entities.get('actions', invocation.namespace, invocation.action);
-  }
-
-  /**
-   * Runs the invocation. `lookup` is the action's store read when the caller already started it
-   * (the invoker reads the action alongside its has-this-run check: one round trip, not two).
-   */
-  async execute(invocation: InvocationMessage, lookup?: Promise<Versioned<ActionRecord> | null>): Promise<ActivationRecord> {
+  /** Runs the invocation. */
+  async execute(invocation: InvocationMessage): Promise<ActivationRecord> {
     const { namespace, action: name } = invocation;
     const subject = invocation.subject ?? namespace;
-    const found = await (lookup ?? this.lookup(invocation));
-    if (!found) {
+    const action = await this.options.actions.get(namespace, name);
+    if (!action) {
       return failedActivationRecord(
         { ...invocation, name, subject },
         activationResponse(1, { error: Messages.actionNotFound(`/${namespace}/${name}`) }),
       );
     }
-    const action = found.value;
     if (action.exec.kind === 'sequence') {
       return this.runSequence(action, {
         params: invocation.params,
@@ -112,12 +103,11 @@ export class ActionExecutor {
       let record = await this.options.activations.get(run.namespace, componentId);
       if (!record) {
         const ref = parseQualifiedName(component, run.namespace);
-        const found = await this.options.entities.get('actions', ref.namespace, ref.name);
-        if (!found) {
+        const action = await this.options.actions.get(ref.namespace, ref.name);
+        if (!action) {
           response = activationResponse(1, { error: Messages.sequenceComponentNotFound(`/${ref.namespace}/${ref.name}`) });
           break;
         }
-        const action = found.value;
         const nested = action.exec.kind === 'sequence';
         if (!nested && run.budget.atomicActions >= MAX_SEQUENCE_LENGTH) {
           response = activationResponse(1, { error: Messages.sequenceTooLong });

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  Buckets,
   KeyValueActivationStore,
   EntityStore,
   Subjects,
@@ -184,6 +185,28 @@ describe.each(backends)('Invoker on %s', (_name, describeBackend, openBackend) =
     const record = await done;
     expect(record.response.result).toEqual({ runs: 2 });
     expect(await activations.get('guest', message.activationId)).toEqual(record);
+  });
+
+  it('runs an updated action\'s new code from its watch-fed copy, reading no action from the store per invocation', async () => {
+    const actionReads: string[] = [];
+    const counting: KeyValueStore = {
+      async bucket(name) {
+        const bucket = await backend.store.bucket(name);
+        if (name !== Buckets.actions) return bucket;
+        return { ...bucket, name: bucket.name, get: (key) => (actionReads.push(key), bucket.get(key)), put: bucket.put.bind(bucket), delete: bucket.delete.bind(bucket), keys: bucket.keys.bind(bucket), watch: bucket.watch.bind(bucket) };
+      },
+      close: () => backend.store.close(),
+    };
+    await putAction(nodeAction('versioned', 'function main() { return { version: 1 }; }'));
+    invoker = new Invoker({ bus: backend.bus, store: counting, runtime, log: silentLogger() });
+    await invoker.start();
+    expect((await invoke(invocation('versioned', {}))).response.result).toEqual({ version: 1 });
+
+    const revision = await entities.put('actions', nodeAction('versioned', 'function main() { return { version: 2 }; }'));
+    await invoker.reflects(revision);
+    expect((await invoke(invocation('versioned', {}))).response.result).toEqual({ version: 2 });
+    expect((await invoke(invocation('versioned', {}))).response.result).toEqual({ version: 2 });
+    expect(actionReads).toEqual([]);
   });
 
   it('records a missing action as an application error naming it', async () => {

@@ -1,7 +1,7 @@
 import {
+  ActivationRecorder,
   KeyValueActivationStore,
   type ActivationStore,
-  EntityStore,
   Subjects,
   decodeJson,
   decodeToken,
@@ -9,6 +9,7 @@ import {
   isActivationId,
   messageOf,
   parseWith,
+  RULE_BATCH_MAX_SIZE,
   silentLogger,
   z,
   type ActivationRecord,
@@ -21,6 +22,7 @@ import {
 } from '@kindling/core';
 import type { ActionRuntime } from '../runtime/action-runtime.js';
 import { RuntimeStoppedError } from '../runtime/container.js';
+import { ActionBook } from './action-book.js';
 import { ActionExecutor } from './action-executor.js';
 
 export interface InvokerOptions {
@@ -38,7 +40,10 @@ export interface InvokerOptions {
   durable?: string;
   /** How long an invocation may go unacknowledged before the bus delivers it again. Default 30 s (kept alive while running). */
   ackWaitMs?: number;
-  /** Deliveries of an invocation that keeps failing inside the platform before it goes to the dead letters. Default 5. */
+  /**
+   * Deliveries of an invocation that keeps failing inside the platform before it goes to the dead
+   * letters; for a batch (an invocation of a batched rule), also runs of a failing action. Default 5.
+   */
   maxDeliveries?: number;
   /** The `uuid:key` of a namespace, for actions annotated `provide-api-key`. */
   resolveApiKey?: (namespace: string) => Promise<string | undefined>;
@@ -53,6 +58,7 @@ const invocationSchema = z.object({
   cause: z.string().optional(),
   rule: z.string().optional(),
   eventId: z.string().optional(),
+  eventIds: z.array(z.string()).max(RULE_BATCH_MAX_SIZE).optional(),
   subject: z.string().optional(),
 });
 
@@ -74,34 +80,46 @@ export class Invoker {
   private readonly unstored = new Map<string, ActivationRecord>();
   private consumption: Consumption | null = null;
   private activations: ActivationStore | null = null;
+  private recorder: ActivationRecorder | null = null;
   private executor: ActionExecutor | null = null;
+  private actions: ActionBook | null = null;
   private readonly ackWaitMs: number;
+  private readonly maxDeliveries: number;
 
   constructor(private readonly options: InvokerOptions) {
     this.log = options.log ?? silentLogger();
     this.ackWaitMs = options.ackWaitMs ?? 30_000;
+    this.maxDeliveries = options.maxDeliveries ?? 5;
   }
 
   async start(): Promise<void> {
     if (this.consumption) return;
-    const [entities, activations] = await Promise.all([EntityStore.open(this.options.store), this.options.activations ?? KeyValueActivationStore.open(this.options.store)]);
+    const actions = new ActionBook(this.options.store, this.log);
+    const [activations] = await Promise.all([this.options.activations ?? KeyValueActivationStore.open(this.options.store), actions.start()]);
     this.activations = activations;
+    this.recorder = new ActivationRecorder(activations);
+    this.actions = actions;
     this.executor = new ActionExecutor({
       runtime: this.options.runtime,
-      entities,
+      actions,
       activations,
       onComponentRecord: (record) => this.notify(record),
       ...(this.options.resolveApiKey ? { resolveApiKey: this.options.resolveApiKey } : {}),
     });
-    this.consumption = await this.options.bus.consume(
-      {
-        durable: this.options.durable ?? 'invoker',
-        filter: Subjects.allInvocations,
-        ackWaitMs: this.ackWaitMs,
-        maxInFlight: this.options.maxConcurrent ?? 8,
-      },
-      (message) => this.handle(message),
-    );
+    try {
+      this.consumption = await this.options.bus.consume(
+        {
+          durable: this.options.durable ?? 'invoker',
+          filter: Subjects.allInvocations,
+          ackWaitMs: this.ackWaitMs,
+          maxInFlight: this.options.maxConcurrent ?? 8,
+        },
+        (message) => this.handle(message),
+      );
+    } catch (error) {
+      await actions.stop();
+      throw error;
+    }
     this.log.info({ runtime: this.options.runtime.name }, 'invoker started');
   }
 
@@ -114,6 +132,17 @@ export class Invoker {
     const consumption = this.consumption;
     this.consumption = null;
     await consumption?.stop();
+    await this.actions?.stop();
+    this.actions = null;
+  }
+
+  /**
+   * Resolves once this invoker runs the action as written by the actions-bucket write that
+   * returned `revision` (what `EntityStore.put` returns): for a caller that must know an update
+   * is in force before it invokes.
+   */
+  reflects(revision: number): Promise<void> {
+    return this.actions?.reflects(revision) ?? Promise.resolve();
   }
 
   private async handle(message: BusMessage): Promise<void> {
@@ -135,18 +164,22 @@ export class Invoker {
     const heartbeat = setInterval(() => message.working(), Math.max(1_000, Math.floor(this.ackWaitMs / 3)));
     try {
       const unstored = this.unstored.get(activationId);
-      // The action is read alongside the has-it-run check, so that a first delivery costs one
-      // store round trip before the run, not two.
-      const lookup = unstored ? undefined : this.executor!.lookup(invocation);
-      lookup?.catch(() => undefined);
       if (await this.activations!.get(invocation.namespace, activationId)) {
         this.log.debug({ activationId }, 'invocation already ran; acknowledging the redelivery');
         message.ack();
         return;
       }
-      const record = unstored ?? (await this.executor!.execute(invocation, lookup));
+      const record = unstored ?? (await this.executor!.execute(invocation));
+      if (invocation.eventIds) {
+        record.eventIds = invocation.eventIds;
+        if (!record.response.success && !unstored && (await this.retryBatch(message, record))) return;
+      }
       await this.store(record);
       this.notify(record);
+      if (invocation.eventIds && !record.response.success) {
+        await this.deadLetter(message, `batch of ${invocation.eventIds.length} events failed ${message.deliveryCount} times: ${failureOf(record)}`);
+        return;
+      }
       message.ack();
       this.log.debug({ activationId, action: `/${invocation.namespace}/${invocation.action}`, status: record.response.status }, 'activation recorded');
     } catch (error) {
@@ -157,7 +190,7 @@ export class Invoker {
         return;
       }
       this.log.error({ activationId, err: messageOf(error), delivery: message.deliveryCount }, 'invocation failed inside the platform');
-      if (message.deliveryCount >= (this.options.maxDeliveries ?? 5)) await this.deadLetter(message, messageOf(error));
+      if (message.deliveryCount >= this.maxDeliveries) await this.deadLetter(message, messageOf(error));
       else message.nak(Math.min(30_000, 500 * 2 ** message.deliveryCount));
     } finally {
       clearInterval(heartbeat);
@@ -165,9 +198,25 @@ export class Invoker {
     }
   }
 
+  /**
+   * A batch whose action failed runs again as a whole, as an event source mapping retries a
+   * batch, until its last delivery; returns false on that last one, whose record is then stored
+   * and whose invocation goes to the dead letters.
+   */
+  private async retryBatch(message: BusMessage, record: ActivationRecord): Promise<boolean> {
+    if (message.deliveryCount >= this.maxDeliveries) return false;
+    const delayMs = Math.min(30_000, 500 * 2 ** message.deliveryCount);
+    this.log.warn(
+      { activationId: record.activationId, events: record.eventIds?.length, delivery: message.deliveryCount, err: failureOf(record), retryInMs: delayMs },
+      'batch failed; it will run again',
+    );
+    message.nak(delayMs);
+    return true;
+  }
+
   private async store(record: ActivationRecord): Promise<void> {
     try {
-      await this.activations!.put(record);
+      await this.recorder!.record(record);
       this.unstored.delete(record.activationId);
     } catch (error) {
       if (this.unstored.size >= MAX_UNSTORED_RECORDS) this.unstored.delete(this.unstored.keys().next().value!);
@@ -194,4 +243,11 @@ export class Invoker {
       message.nak(5_000);
     }
   }
+}
+
+/** The error a failed activation reports, in one line. */
+function failureOf(record: ActivationRecord): string {
+  const result = record.response.result as { error?: unknown } | undefined;
+  const error = result && typeof result === 'object' && 'error' in result ? result.error : result;
+  return `${record.response.status}: ${typeof error === 'string' ? error : JSON.stringify(error)}`;
 }

@@ -1,4 +1,8 @@
-import { backoffDelay, decodeJson, KindlingError, messageOf, type KvBucket, type KvWatch, type Logger } from '@kindling/core';
+import { decodeJson } from './bus.js';
+import { KindlingError, messageOf } from './errors.js';
+import type { Logger } from './logger.js';
+import { backoffDelay } from './backoff.js';
+import type { KvBucket, KvWatch } from './store.js';
 
 /** What a mirror tells its owner. */
 export interface MirrorListener<T> {
@@ -9,7 +13,8 @@ export interface MirrorListener<T> {
 }
 
 /**
- * Keeps an in-memory copy of a JSON bucket by watching it. When the watch fails (the store went
+ * Keeps an in-memory copy of a JSON bucket by watching it: how a hot path (the rule engine's
+ * rules and triggers, the invoker's actions) reads entities without a store round trip. When the watch fails (the store went
  * away) it is reopened with backoff, and the replay it starts with replaces the copy whole, so a
  * key deleted while the watch was down does not linger.
  */
@@ -39,7 +44,7 @@ export class BucketMirror<T> {
   /** Resolves once the copy reflects the bucket write that returned `revision`. */
   reflects(revision: number): Promise<void> {
     if (revision <= this.applied) return Promise.resolve();
-    if (this.stopped) return Promise.reject(new KindlingError('KND_INTERNAL', 'the rule index is stopped'));
+    if (this.stopped) return Promise.reject(new KindlingError('KND_INTERNAL', `the mirror of ${this.bucket.name} is stopped`));
     return new Promise((resolve, reject) => this.waiters.push({ revision, resolve, reject }));
   }
 
@@ -49,7 +54,7 @@ export class BucketMirror<T> {
     this.wakeRetry?.();
     this.watch?.stop();
     await this.loop;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(new KindlingError('KND_INTERNAL', 'the rule index stopped'));
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new KindlingError('KND_INTERNAL', `the mirror of ${this.bucket.name} stopped`));
   }
 
   private async run(ready: () => void, failStart: (error: unknown) => void): Promise<void> {
