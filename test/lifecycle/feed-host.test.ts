@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { defineProvider, FeedError, type FeedRecord, type FeedRepository, SDK_VERSION, z } from '@kindling/core';
+import { Buckets, defineProvider, FeedError, type FeedRecord, type FeedRepository, type KeyValueStore, type KvWatch, SDK_VERSION, silentLogger, z } from '@kindling/core';
+import { openEmbeddedBackend } from '@kindling/embedded';
 import { eventually, openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
 
 /**
@@ -57,6 +58,40 @@ function testProvider(calls: Calls) {
       },
     },
   });
+}
+
+/**
+ * The embedded store, except that the watches of the feeds bucket can be ended on demand: what a
+ * host meets when the store's connection drops its watch (the NATS client ends a watch whose
+ * consumer went away). Ending a watch cannot be provoked on the embedded store itself.
+ */
+function endableFeedWatches(store: KeyValueStore): KeyValueStore & { endWatches(): number } {
+  const open = new Set<KvWatch>();
+  return {
+    endWatches() {
+      const ended = open.size;
+      for (const watch of open) watch.stop();
+      open.clear();
+      return ended;
+    },
+    async bucket(name) {
+      const bucket = await store.bucket(name);
+      if (name !== Buckets.feeds) return bucket;
+      return {
+        name: bucket.name,
+        get: (key) => bucket.get(key),
+        put: (key, value, options) => bucket.put(key, value, options),
+        delete: (key, options) => bucket.delete(key, options),
+        keys: (prefix) => bucket.keys(prefix),
+        watch: async (options) => {
+          const watch = await bucket.watch(options);
+          open.add(watch);
+          return watch;
+        },
+      };
+    },
+    close: () => store.close(),
+  };
 }
 
 describe('FeedHost', () => {
@@ -166,5 +201,25 @@ describe('FeedHost', () => {
     await first.stop();
     await eventually(async () => second.runningFeeds().length === 4, 'second host runs every feed', 10_000);
     expect(new Set(second.runningFeeds())).toEqual(new Set(feeds.map((f) => f.id)));
+  });
+
+  it('reopens its watch of the feeds when it ends, so feeds created afterwards still start', async () => {
+    const backend = await openEmbeddedBackend({ log: silentLogger() });
+    const store = endableFeedWatches(backend.store);
+    const own = await openFeedHarness({ providers: [testProvider(calls)], backend: { bus: backend.bus, store }, feedDefaults: { trigger: 'ticks' } });
+    try {
+      const host = await own.startHost({ hostId: 'h1' });
+      const before = await own.putFeed({ everyMs: 60_000 });
+      await eventually(async () => host.runningFeeds().includes(before.id), 'the first feed running');
+      expect(store.endWatches()).toBeGreaterThan(0);
+
+      const after = await own.putFeed({ everyMs: 60_000 }, { trigger: 'later' });
+      await eventually(async () => host.runningFeeds().includes(after.id), 'a feed created after the watch ended running', 10_000);
+      await own.putRecord({ ...before, desired: 'paused', generation: 2 });
+      await eventually(async () => !host.runningFeeds().includes(before.id), 'a pause seen through the reopened watch');
+    } finally {
+      await own.close();
+      await backend.close();
+    }
   });
 });
