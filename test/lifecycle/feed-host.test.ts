@@ -153,7 +153,8 @@ describe('FeedHost', () => {
 
   it('retries a failing feed with backoff and keeps the reason, with secrets scrubbed', async () => {
     const feed = await putFeed({ failTimes: 1, password: 's3cr3t-value' });
-    await newHost('h1');
+    // A backoff long enough for the failing status to be seen before the retry.
+    await harness.startHost({ hostId: 'h1', backoff: { initialMs: 500, maxMs: 500, jitter: 0 } });
     await eventually(async () => (await statusOf(feed.id))?.status === 'failing' && calls.starts.length === 1, 'failing status');
     const failing = await statusOf(feed.id);
     expect(failing?.reason).toContain('source refused us');

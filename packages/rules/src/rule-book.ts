@@ -1,4 +1,5 @@
 import {
+  BucketMirror,
   Buckets,
   Subjects,
   entityKey,
@@ -12,7 +13,6 @@ import {
   type RuleRecord,
   type TriggerRecord,
 } from '@kindling/core';
-import { BucketMirror } from './bucket-mirror.js';
 import { compileRuleFilter, type RuleFilter } from './rule-filter.js';
 
 /** A trigger as the hot path needs it: its record and its default parameters as an object. */

@@ -6,6 +6,7 @@ import {
   randomId,
   scrubSecrets,
   SECRET_MASK,
+  cursorValue,
   type CursorStore,
   type EntityStore,
   type FeedDesiredState,
@@ -307,7 +308,7 @@ export class FeedService {
     if (!describe) return {};
     const abort = new AbortController();
     const cursor: CursorStore = {
-      get: async <T>() => (await this.repo.cursors.get(record.id))?.value as T | undefined,
+      get: async <T>() => cursorValue((await this.repo.cursors.get(record.id))?.value) as T | undefined,
       set: async () => {
         throw new KindlingError('KND_INTERNAL', 'describe() may read the cursor but not change it');
       },

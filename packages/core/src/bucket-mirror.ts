@@ -1,4 +1,8 @@
-import { backoffDelay, decodeJson, KindlingError, messageOf, type KvBucket, type KvWatch, type Logger } from '@kindling/core';
+import { decodeJson } from './bus.js';
+import { KindlingError, messageOf } from './errors.js';
+import type { Logger } from './logger.js';
+import { backoffDelay } from './sdk/backoff.js';
+import type { KvBucket, KvWatch } from './store.js';
 
 /** What a mirror tells its owner. */
 export interface MirrorListener<T> {
@@ -39,7 +43,7 @@ export class BucketMirror<T> {
   /** Resolves once the copy reflects the bucket write that returned `revision`. */
   reflects(revision: number): Promise<void> {
     if (revision <= this.applied) return Promise.resolve();
-    if (this.stopped) return Promise.reject(new KindlingError('KND_INTERNAL', 'the rule index is stopped'));
+    if (this.stopped) return Promise.reject(new KindlingError('KND_INTERNAL', 'the mirror of this bucket is stopped'));
     return new Promise((resolve, reject) => this.waiters.push({ revision, resolve, reject }));
   }
 
@@ -49,7 +53,7 @@ export class BucketMirror<T> {
     this.wakeRetry?.();
     this.watch?.stop();
     await this.loop;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(new KindlingError('KND_INTERNAL', 'the rule index stopped'));
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new KindlingError('KND_INTERNAL', 'the mirror of this bucket stopped'));
   }
 
   private async run(ready: () => void, failStart: (error: unknown) => void): Promise<void> {
@@ -65,7 +69,7 @@ export class BucketMirror<T> {
         throw new Error('the watch ended');
       } catch (error) {
         if (this.stopped) return;
-        // Without a first snapshot the engine cannot serve a single event: let start() fail.
+        // Without a first snapshot the owner cannot serve anything: let start() fail.
         if (!initialized) return failStart(error);
         const delayMs = backoffDelay(attempt++, { initialMs: 200, maxMs: 10_000 });
         this.log.warn({ bucket: this.bucket.name, err: messageOf(error), retryInMs: delayMs }, 'bucket watch lost; reopening');
