@@ -18,12 +18,12 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': '<rootDir>/test/support/typescript-transformer.js',
+    '^.+\\.ts$': '<rootDir>/test/jest/typescript-transformer.js',
   },
   moduleNameMapper,
   testMatch: ['**/?(*.)test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30_000,
   maxWorkers: 2,
-  setupFiles: ['<rootDir>/test/support/setup-env.js'],
+  setupFiles: ['<rootDir>/test/jest/setup-env.js'],
 };

@@ -1,4 +1,5 @@
 import type { BusMessage, EventBus, KeyValueStore, MessageHandler } from '@kindling/core';
+import { eventually } from '@kindling/test-support';
 
 /** What the contract suites need of a backend: its bus and store, and a look into a stream. */
 export interface BackendUnderTest {
@@ -11,15 +12,6 @@ export interface BackendUnderTest {
 }
 
 export type OpenBackend = () => Promise<BackendUnderTest>;
-
-/** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -39,7 +31,7 @@ export class Inbox {
   }
 
   async waitFor(count: number, timeoutMs?: number): Promise<BusMessage[]> {
-    await waitUntil(() => this.received.length >= count, `${count} deliveries (got ${this.received.length})`, timeoutMs);
+    await eventually(() => this.received.length >= count, `${count} deliveries (got ${this.received.length})`, timeoutMs);
     return this.received;
   }
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { encodeToken, Streams, Subjects, type Consumption } from '@kindling/core';
-import { Inbox, pause, text, waitUntil, type BackendUnderTest, type OpenBackend } from './backend-under-test.js';
+import { Inbox, pause, text, type BackendUnderTest, type OpenBackend } from './backend-under-test.js';
+import { eventually } from '@kindling/test-support';
 
 /**
  * The `EventBus` contract (packages/core/src/bus.ts), declared for one backend. Each test gets a
@@ -48,7 +49,7 @@ export function busContract(open: OpenBackend): void {
     it('resolves publish concurrently for many messages, each with its own sequence', async () => {
       const acks = await Promise.all(Array.from({ length: 200 }, (_, i) => backend.bus.publish(event('burst'), text(String(i)))));
       expect(new Set(acks.map((a) => a.seq)).size).toBe(200);
-      await waitUntil(async () => (await backend.streamInfo(Streams.events.name)).messages === 200, 'the stream to hold 200 messages');
+      await eventually(async () => (await backend.streamInfo(Streams.events.name)).messages === 200, 'the stream to hold 200 messages');
     });
 
     it('refuses a subject that no stream holds, or one with a wildcard', async () => {
@@ -124,7 +125,7 @@ export function busContract(open: OpenBackend): void {
       await consume({ durable: 'shared', filter: Subjects.allEvents }, a.handler);
       await consume({ durable: 'shared', filter: Subjects.allEvents }, b.handler);
       await Promise.all(Array.from({ length: 40 }, (_, i) => backend.bus.publish(event('t'), text(`m${i}`))));
-      await waitUntil(() => a.received.length + b.received.length >= 40, '40 deliveries across both subscribers');
+      await eventually(() => a.received.length + b.received.length >= 40, '40 deliveries across both subscribers');
       await pause(200);
       const all = [...a.texts, ...b.texts].sort();
       expect(all).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`).sort());
@@ -146,7 +147,7 @@ export function busContract(open: OpenBackend): void {
       });
       await Promise.all(Array.from({ length: 10 }, (_, i) => backend.bus.publish(event('t'), text(`m${i}`))));
       await consume({ durable: 'bounded', filter: Subjects.allEvents, maxInFlight: 3 }, inbox.handler);
-      await waitUntil(() => running === 3, 'three handlers running');
+      await eventually(() => running === 3, 'three handlers running');
       await pause(200);
       expect(peak).toBe(3);
       release();
@@ -183,7 +184,7 @@ export function busContract(open: OpenBackend): void {
       await consume({ durable: 'rules', filter: Subjects.allEvents }, events.handler);
       await invocations.waitFor(2);
       await events.waitFor(1);
-      await waitUntil(async () => (await backend.streamInfo(Streams.invocations.name)).messages === 1, 'the acked invocation to leave the work queue');
+      await eventually(async () => (await backend.streamInfo(Streams.invocations.name)).messages === 1, 'the acked invocation to leave the work queue');
       expect((await backend.streamInfo(Streams.events.name)).messages).toBe(1);
     });
 
@@ -212,7 +213,7 @@ export function busContract(open: OpenBackend): void {
       const heard: Array<[string, string]> = [];
       const listener = backend.bus.listen('kindling.done.guest.*', (data, subject) => heard.push([subject, Buffer.from(data).toString()]));
       // Core NATS subscriptions are set up asynchronously: notify until one is heard.
-      await waitUntil(() => {
+      await eventually(() => {
         backend.bus.notify(Subjects.activationDone('guest', 'abc'), text('finished'));
         return heard.length > 0;
       }, 'the notification');

@@ -6,7 +6,8 @@ import { silentLogger, Streams, Subjects, type KvChange } from '@kindling/core';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import { busContract } from './bus-contract.js';
 import { storeContract } from './store-contract.js';
-import { Inbox, pause, str, text, waitUntil, type OpenBackend } from './backend-under-test.js';
+import { Inbox, pause, str, text, type OpenBackend } from './backend-under-test.js';
+import { eventually } from '@kindling/test-support';
 
 const log = silentLogger();
 const openMemoryBackend: OpenBackend = () => openEmbeddedBackend({ log });
@@ -168,7 +169,7 @@ describe('embedded backend across a restart on the same data directory', () => {
     backend = await openEmbeddedBackend({ dataDir, log, eventsMaxAgeMs: 100 });
     await backend.bus.publish(Subjects.event('guest', 't'), text('old'));
     await backend.bus.publish(Subjects.invocation('guest', 'a'), text('run'));
-    await waitUntil(async () => (await backend!.streamInfo(Streams.events.name)).messages === 0, 'the old event to leave');
+    await eventually(async () => (await backend!.streamInfo(Streams.events.name)).messages === 0, 'the old event to leave');
     expect((await backend.streamInfo(Streams.invocations.name)).messages).toBe(1);
   });
 

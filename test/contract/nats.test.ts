@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { connect } from 'nats';
 import { silentLogger, Subjects } from '@kindling/core';
 import { connectNatsBackend } from '@kindling/nats';
-import { describeWithNats, NATS_URL } from '../support/services.js';
+import { describeWithNats, NATS_URL } from '@kindling/test-support';
 import { busContract } from './bus-contract.js';
 import { storeContract } from './store-contract.js';
 import { text, type OpenBackend } from './backend-under-test.js';

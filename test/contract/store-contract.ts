@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { entityKey, JsonBucket, namespaceKeyPrefix, type KvBucket, type KvChange } from '@kindling/core';
-import { str, text, waitUntil, type BackendUnderTest, type OpenBackend } from './backend-under-test.js';
+import { str, text, type BackendUnderTest, type OpenBackend } from './backend-under-test.js';
+import { eventually } from '@kindling/test-support';
 
 /** The `KeyValueStore` contract (packages/core/src/store.ts), declared for one backend. */
 export function storeContract(open: OpenBackend): void {
@@ -108,7 +109,7 @@ export function storeContract(open: OpenBackend): void {
       const loop = (async () => {
         for await (const change of watch) seen.push(change);
       })();
-      await waitUntil(() => seen.includes('initialized'), 'initialized');
+      await eventually(() => seen.includes('initialized'), 'initialized');
       const initial = seen.slice(0, seen.indexOf('initialized')) as KvChange[];
       expect(initial.map((c) => [c.key, str(c.value)]).sort()).toEqual([
         ['ns1.a', 'a1'],
@@ -119,7 +120,7 @@ export function storeContract(open: OpenBackend): void {
       await bucket.put('ns2.y', text('elsewhere'));
       await bucket.put('ns1.a', text('a2'));
       await bucket.delete('ns1.b');
-      await waitUntil(() => seen.length >= initial.length + 4, 'three changes after initialized');
+      await eventually(() => seen.length >= initial.length + 4, 'three changes after initialized');
       const later = seen.slice(initial.length + 1) as KvChange[];
       expect(later.map((c) => [c.key, str(c.value)])).toEqual([
         ['ns1.c', 'c1'],

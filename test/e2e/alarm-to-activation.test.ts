@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActivationRecord } from '@kindling/core';
-import { openwhiskClient, type OpenWhiskClient } from '../support/openwhisk-client.js';
-import { describeWithNats } from '../support/services.js';
-import { PlatformFixture, sleep, until, type BackendKind } from './platform-support.js';
+import { openwhiskClient, type OpenWhiskClient, describeWithNats, eventually } from '@kindling/test-support';
+import { PlatformFixture, PLATFORM_WAIT, sleep, type BackendKind } from './platform-support.js';
 
 /**
  * The whole flow as a user drives it with the real `openwhisk` npm client: an interval alarm
@@ -47,10 +46,10 @@ for (const backend of ['embedded', 'nats'] as BackendKind[]) {
       await ow.feeds.create({ name: '/whisk.system/alarms/interval', trigger: 'ticks', params: { seconds: 1 } });
       await ow.rules.create({ name: 'ticks-hello', trigger: 'ticks', action: 'hello' });
 
-      const activations = await until(async () => {
+      const activations = await eventually(async () => {
         const list = await actionActivations();
         return list.length >= 3 && list;
-      }, 'three activations of hello');
+      }, 'three activations of hello', 15_000, PLATFORM_WAIT);
       for (const activation of activations.slice(0, 3)) {
         expect(activation.response).toMatchObject({ status: 'success', success: true, result: { greeting: 'hello kindling' } });
         const logs = await ow.activations.logs({ name: activation.activationId });
@@ -71,7 +70,7 @@ for (const backend of ['embedded', 'nats'] as BackendKind[]) {
       expect((await triggerActivations()).length).toBe(before);
 
       await feedControl('unpause');
-      await until(async () => (await triggerActivations()).length >= before + 2, 'fires after resume');
+      await eventually(async () => (await triggerActivations()).length >= before + 2, 'fires after resume', 15_000, PLATFORM_WAIT);
     });
 
     it('survives a restart: entities kept, the feed resumes, no fire recorded twice', async () => {
@@ -80,7 +79,7 @@ for (const backend of ['embedded', 'nats'] as BackendKind[]) {
       ow = client();
       expect((await ow.actions.get({ name: 'hello' })).name).toBe('hello');
       expect((await ow.rules.get({ name: 'ticks-hello' })).status).toBe('active');
-      await until(async () => (await triggerActivations()).length >= before + 2, 'fires after the restart');
+      await eventually(async () => (await triggerActivations()).length >= before + 2, 'fires after the restart', 15_000, PLATFORM_WAIT);
 
       const fires = await triggerActivations();
       const eventIds = fires.map((a) => a.eventId);
@@ -102,12 +101,12 @@ for (const backend of ['embedded', 'nats'] as BackendKind[]) {
     it('fires a trigger by hand, and invokes blocking and non-blocking', async () => {
       const fired = await ow.triggers.invoke({ name: 'ticks', params: { name: 'by hand' } });
       expect(fired.activationId).toMatch(/^[0-9a-f]{32}$/);
-      await until(async () => (await actionActivations()).some((a) => (a.response.result as { greeting?: string }).greeting === 'hello by hand'), 'the hand-fired run');
+      await eventually(async () => (await actionActivations()).some((a) => (a.response.result as { greeting?: string }).greeting === 'hello by hand'), 'the hand-fired run', 15_000, PLATFORM_WAIT);
 
       const blocking = await ow.actions.invoke({ name: 'hello', params: { name: 'blocking' }, blocking: true });
       expect(blocking.response?.result).toMatchObject({ greeting: 'hello blocking' });
       const later = await ow.actions.invoke({ name: 'hello', params: { name: 'async' } });
-      await until(async () => (await ow.activations.get({ name: later.activationId })).response?.success, 'the non-blocking run');
+      await eventually(async () => (await ow.activations.get({ name: later.activationId })).response?.success, 'the non-blocking run', 15_000, PLATFORM_WAIT);
     });
   });
 }

@@ -3,11 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, randomId } from '@kindling/core';
-import { startPlatform, type PlatformOptions, type RunningPlatform } from '@kindling/cli';
+import { startPlatform, type PlatformOptions, type RunningPlatform } from '@kindling/platform';
 import { connectNatsBackend } from '@kindling/nats';
-import { openwhiskClient, type OpenWhiskClient } from '../support/openwhisk-client.js';
-import { describeWithNats, NATS_URL } from '../support/services.js';
-import { until } from './platform-support.js';
+import { openwhiskClient, type OpenWhiskClient, describeWithNats, NATS_URL, eventually } from '@kindling/test-support';
+import { PLATFORM_WAIT } from './platform-support.js';
 
 /**
  * A distributed deployment: the roles in separate platform instances (as separate processes
@@ -68,10 +67,10 @@ describeNats('roles in separate processes, sharing NATS', () => {
     await ow.triggers.create({ name: 'ticks' });
     await ow.feeds.create({ name: '/whisk.system/alarms/interval', trigger: 'ticks', params: { seconds: 1, trigger_payload: { n: 5 } } });
     await ow.rules.create({ name: 'ticks-double', trigger: 'ticks', action: 'double' });
-    await until(async () => {
+    await eventually(async () => {
       const list = (await ow.activations.list({ name: 'double', docs: true, limit: 50 })) as unknown as Array<{ cause?: string; response: { result: { twice?: number } } }>;
       return list.filter((a) => a.cause && a.response.result.twice === 10).length >= 2;
-    }, 'two rule-driven runs');
+    }, 'two rule-driven runs', 15_000, PLATFORM_WAIT);
   });
 
   it('refuses to run some roles on the embedded backend, which lives in one process', async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { dockerAvailable } from '@kindling/runtime-docker';
 import openwhisk from 'openwhisk';
-import { describeIf } from '../support/services.js';
-import { PlatformFixture, until } from './platform-support.js';
+import { describeIf, eventually } from '@kindling/test-support';
+import { PlatformFixture, PLATFORM_WAIT } from './platform-support.js';
 
 /**
  * `kindling up --runtime docker`: the same flow as on the process runtime, with each action in
@@ -36,10 +36,10 @@ describeDocker('kindling up with the Docker runtime', () => {
     await ow.triggers.create({ name: 'pokes' });
     await ow.rules.create({ name: 'pokes-where', trigger: 'pokes', action: 'where' });
     await ow.triggers.invoke({ name: 'pokes', params: { n: 2 } });
-    await until(async () => {
+    await eventually(async () => {
       const list = (await ow.activations.list({ name: 'where', docs: true })) as unknown as Array<{ response: { result: { n?: number } } }>;
       return list.some((a) => a.response.result.n === 2);
-    }, 'the rule-driven run');
+    }, 'the rule-driven run', 15_000, PLATFORM_WAIT);
 
     await ow.actions.create({ name: 'slow', action: 'function main() { while (true) {} }', kind: 'nodejs:20', limits: { timeout: 500 } });
     await expect(ow.actions.invoke({ name: 'slow', blocking: true })).rejects.toMatchObject({ statusCode: 502 });

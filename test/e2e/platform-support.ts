@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, randomId } from '@kindling/core';
-import { startPlatform, type PlatformOptions, type RunningPlatform } from '@kindling/cli';
+import { startPlatform, type PlatformOptions, type RunningPlatform } from '@kindling/platform';
 import { connectNatsBackend } from '@kindling/nats';
-import { NATS_URL } from '../support/services.js';
+import { NATS_URL, type EventuallyOptions } from '@kindling/test-support';
 
 export type BackendKind = 'embedded' | 'nats';
 
@@ -61,19 +61,7 @@ export class PlatformFixture {
   }
 }
 
-export async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** How the end-to-end tests wait on a platform: probes that throw (a part still starting) mean "not yet". */
+export const PLATFORM_WAIT: EventuallyOptions = { retryErrors: true, intervalMs: 100 };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { Buckets, defineProvider, FeedError, type FeedRecord, type FeedRepository, type KeyValueStore, type KvWatch, SDK_VERSION, silentLogger, z } from '@kindling/core';
+import { Buckets, type FeedRecord, type KeyValueStore, type KvWatch, silentLogger, z } from '@kindling/core';
+import { defineProvider, FeedError, SDK_VERSION } from '@kindling/sdk';
+import type { FeedRepository } from '@kindling/host';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { eventually, openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
 

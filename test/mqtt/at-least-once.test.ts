@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, it } from '@jest/globals';
 import { createLogger, randomId, type EventBus, type PublishAck, type PublishOptions } from '@kindling/core';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import { spawnSync } from 'node:child_process';
-import { describeWithService } from '../support/services.js';
+import { describeWithService } from '@kindling/test-support';
 import { startOwnMosquitto, type OwnMosquitto } from './support/mosquitto.js';
 import { eventually } from '@kindling/provider-testkit';
 import { MqttHarness } from './support/mqtt-harness.js';

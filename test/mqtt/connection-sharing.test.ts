@@ -3,7 +3,7 @@ import { createLogger, randomId, type CloudEvent } from '@kindling/core';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@kindling/mqtt-broker';
 import mqtt from 'mqtt';
-import { describeWithService } from '../support/services.js';
+import { describeWithService } from '@kindling/test-support';
 import { startOwnMosquitto, type OwnMosquitto } from './support/mosquitto.js';
 import { eventually } from '@kindling/provider-testkit';
 import { MqttHarness } from './support/mqtt-harness.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, it } from '@jest/globals';
 import { createLogger, randomId } from '@kindling/core';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import mqtt from 'mqtt';
-import { describeWithService } from '../support/services.js';
+import { describeWithService } from '@kindling/test-support';
 import { startOwnMosquitto, type OwnMosquitto } from './support/mosquitto.js';
 import { eventually } from '@kindling/provider-testkit';
 import { MqttHarness } from './support/mqtt-harness.js';

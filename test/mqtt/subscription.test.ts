@@ -8,7 +8,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { describeWithService } from '../support/services.js';
+import { describeWithService } from '@kindling/test-support';
 import { eventually } from '@kindling/provider-testkit';
 import { MqttHarness } from './support/mqtt-harness.js';
 

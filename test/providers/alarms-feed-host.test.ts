@@ -1,5 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { cursorValue, randomId, silentLogger, Streams, type CloudEvent, type Consumption, type EventBus, type FeedHost, type FeedRecord, type KeyValueStore } from '@kindling/core';
+import {
+  randomId,
+  silentLogger,
+  Streams,
+  type CloudEvent,
+  type Consumption,
+  type EventBus,
+  type FeedRecord,
+  type KeyValueStore,
+} from '@kindling/core';
+import { cursorValue, type FeedHost } from '@kindling/host';
 import { alarmEventId, alarmsProvider, MISFIRE_GRACE_MS, type AlarmCursor } from '@kindling/alarms';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
@@ -7,7 +17,7 @@ import { eventually, openFeedHarness, type FeedHarness } from '@kindling/provide
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeWithNats, NATS_URL } from '../support/services.js';
+import { describeWithNats, NATS_URL } from '@kindling/test-support';
 
 /**
  * The alarms provider as the platform runs it: stored feed records, a real FeedHost on the real

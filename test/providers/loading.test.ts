@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createLogger, loadProviderPackage } from '@kindling/core';
-import { startPlatform, type RunningPlatform } from '@kindling/cli';
+import { createLogger } from '@kindling/core';
+import { loadProviderPackage } from '@kindling/host';
+import { startPlatform, type RunningPlatform } from '@kindling/platform';
 
 /**
  * Provider packages loaded by name or path, as `kindling up --provider <pkg>` does: a project
@@ -14,10 +15,10 @@ import { startPlatform, type RunningPlatform } from '@kindling/cli';
  * Each bad one is a clear error naming the package; the platform starts without it and serves
  * the good one.
  */
-const CORE = resolve(dirname(fileURLToPath(import.meta.url)), '../../packages/core');
+const SDK = resolve(dirname(fileURLToPath(import.meta.url)), '../../packages/sdk');
 
 const GOOD_PROVIDER = `
-import { defineProvider, hook, SDK_VERSION, z } from '@kindling/core';
+import { defineProvider, hook, SDK_VERSION, z } from '@kindling/sdk';
 export default defineProvider({
   name: 'good',
   sdkVersion: SDK_VERSION,
@@ -50,7 +51,7 @@ describe('provider packages', () => {
     project = await mkdtemp(join(tmpdir(), 'kindling-providers-'));
     const modules = join(project, 'node_modules');
     await mkdir(join(modules, '@kindling'), { recursive: true });
-    await symlink(CORE, join(modules, '@kindling', 'core'), 'dir');
+    await symlink(SDK, join(modules, '@kindling', 'sdk'), 'dir');
     await writePackage(modules, 'kindling-provider-good', GOOD_PROVIDER, 'dist/index.js');
     await writePackage(modules, 'kindling-provider-notaprovider', "export const greeting = 'hello';\n");
     // Built against a later SDK: its own defineProvider accepted it; this platform's loader must not.

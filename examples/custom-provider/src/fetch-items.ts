@@ -1,4 +1,4 @@
-import { FeedError, z } from '@kindling/core';
+import { FeedError, z } from '@kindling/sdk';
 
 /** One item of the feed: JSON Feed's shape, of which only `id` is required. */
 export interface FeedItem {

@@ -1,4 +1,4 @@
-import { defineFeedKind, defineProvider, deterministicId, polling, SDK_VERSION, z } from '@kindling/core';
+import { defineFeedKind, defineProvider, deterministicId, polling, SDK_VERSION, z } from '@kindling/sdk';
 import { fetchItems } from './fetch-items.js';
 
 export const jsonFeedParams = z.strictObject({

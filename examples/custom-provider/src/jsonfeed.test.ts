@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ProviderRegistry, silentLogger } from '@kindling/core';
-import { describeProviderConformance } from '@kindling/provider-testkit';
+import { silentLogger } from '@kindling/sdk';
+import { ProviderRegistry, describeProviderConformance } from '@kindling/provider-testkit';
 import { jsonFeedProvider } from './jsonfeed-provider.js';
 import { FeedServer } from './testing/feed-server.js';
 

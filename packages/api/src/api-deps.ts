@@ -1,4 +1,6 @@
-import type { EventBus, HookRequest, HookResponse, KeyValueStore, Logger, ProviderRegistry } from '@kindling/core';
+import type { EventBus, KeyValueStore, Logger } from '@kindling/core';
+import type { HookRequest, HookResponse } from '@kindling/sdk';
+import type { ProviderRegistry } from '@kindling/host';
 
 /**
  * Routes `POST /hooks/<provider>/<feed id>` to the feed that owns it. Core's `FeedHost` has

@@ -1,11 +1,5 @@
-import {
-  ActivationStore,
-  EntityStore,
-  FeedRepository,
-  KindlingError,
-  MAX_PAYLOAD_BYTES,
-  randomId,
-} from '@kindling/core';
+import { ActivationStore, EntityStore, KindlingError, MAX_PAYLOAD_BYTES, randomId } from '@kindling/core';
+import { FeedRepository } from '@kindling/host';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './api-context.js';
 import type { ApiDeps } from './api-deps.js';

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { decodeJson, FeedRepository, Subjects, type CloudEvent } from '@kindling/core';
+import { decodeJson, Subjects, type CloudEvent } from '@kindling/core';
+import { FeedRepository } from '@kindling/host';
 import { basic, GUEST_KEY, openHarness, OTHER_KEY, PUBLIC_URL, type Harness } from '../test-support/api-harness.js';
-import { eventually } from '../test-support/eventually.js';
+import { eventually } from '@kindling/test-support';
 import type { HttpRequest, HttpResponse } from '../test-support/http-client.js';
 
 const FEED_ACTION = '/api/v1/namespaces/whisk.system/actions/testkit/ticker?blocking=true';
@@ -65,10 +66,10 @@ describe('feeds: lifecycle through the OpenWhisk feed action, the one-step trigg
     expect(stored).toMatchObject({ id: created.id, namespace: 'guest', trigger: 'tick', params: { everyMs: 1000, token: 's3cret-token' }, desired: 'active', generation: 1 });
 
     // The provider host runs it; READ shows the status it reports and the kind's describe().
-    const read = await eventually('an active feed', async () => {
+    const read = await eventually(async () => {
       const result = (await feedAction('READ')).json().response.result;
       return result.status.status === 'active' ? result : undefined;
-    });
+    }, 'an active feed');
     expect(read.details).toEqual({ nextFireInMs: 1000, cursor: null });
     expect(read.status).toMatchObject({ status: 'active', fires: 0, failures: 0 });
 
@@ -77,7 +78,7 @@ describe('feeds: lifecycle through the OpenWhisk feed action, the one-step trigg
     expect((await repo.feeds.get(created.id))!.value.params).toEqual({ everyMs: 2000, token: 's3cret-token' });
 
     expect((await feedAction('PAUSE')).json().response.result).toMatchObject({ desired: 'paused', generation: 3 });
-    await eventually('a paused status', async () => (await repo.statuses.get(created.id))?.value.status === 'paused');
+    await eventually(async () => (await repo.statuses.get(created.id))?.value.status === 'paused', 'a paused status');
     expect((await feedAction('UNPAUSE')).json().response.result).toMatchObject({ desired: 'active', generation: 4 });
 
     const deleted = await feedAction('DELETE');
@@ -85,7 +86,7 @@ describe('feeds: lifecycle through the OpenWhisk feed action, the one-step trigg
     expect(deleted.json().response.result).toMatchObject({ id: created.id, desired: 'deleted' });
     expect((await trigger('tick')).feedId).toBeUndefined();
     // The provider host tears it down and removes the record.
-    await eventually('the feed record removed', async () => (await repo.feeds.get(created.id)) === null);
+    await eventually(async () => (await repo.feeds.get(created.id)) === null, 'the feed record removed');
     expect((await feedAction('READ')).statusCode).toBe(404);
 
     // Each successful lifecycle call (6 events, READ maybe repeated) is an activation of the caller, as in OpenWhisk.
@@ -145,10 +146,10 @@ describe('feeds: lifecycle through the OpenWhisk feed action, the one-step trigg
     expect(created.feedId).toMatch(/^[0-9a-f]{32}$/);
     const view = (await call('GET', '/api/v1/namespaces/_/feeds/every%20second')).json();
     expect(view).toMatchObject({ id: created.feedId, trigger: 'every second', params: { everyMs: 1000 } });
-    await eventually('the feed running', () => harness.host.runningFeeds().includes(created.feedId));
+    await eventually(() => harness.host.runningFeeds().includes(created.feedId), 'the feed running');
 
     expect((await call('DELETE', '/api/v1/namespaces/_/triggers/every%20second')).statusCode).toBe(200);
-    await eventually('the feed record removed', async () => (await repo.feeds.get(created.feedId)) === null);
+    await eventually(async () => (await repo.feeds.get(created.feedId)) === null, 'the feed record removed');
     expect(harness.host.runningFeeds()).not.toContain(created.feedId);
   });
 
@@ -174,7 +175,7 @@ describe('feeds: lifecycle through the OpenWhisk feed action, the one-step trigg
     const paused = await call('POST', '/api/v1/namespaces/_/feeds/t', { action: 'pause' });
     expect(paused.json()).toMatchObject({ desired: 'paused', generation: 3 });
     expect((await call('POST', '/api/v1/namespaces/_/feeds/t', { action: 'stop' })).statusCode).toBe(400);
-    await eventually('a paused status', async () => (await call('GET', '/api/v1/namespaces/_/feeds/t')).json().status.status === 'paused');
+    await eventually(async () => (await call('GET', '/api/v1/namespaces/_/feeds/t')).json().status.status === 'paused', 'a paused status');
 
     const list = (await call('GET', '/api/v1/namespaces/_/feeds')).json();
     expect(list.map((f: { id: string }) => f.id)).toEqual([feedId]);
@@ -192,7 +193,7 @@ describe('feeds: lifecycle through the OpenWhisk feed action, the one-step trigg
     const view = (await call('GET', '/api/v1/namespaces/_/feeds/pushes')).json();
     expect(view.hookUrl).toBe(`${PUBLIC_URL}/hooks/testkit/${feedId}`);
     expect(view.params).toEqual({ secret: '********' });
-    await eventually('the hook feed running', () => harness.host.runningFeeds().includes(feedId));
+    await eventually(() => harness.host.runningFeeds().includes(feedId), 'the hook feed running');
 
     const seen: CloudEvent[] = [];
     const consumption = await harness.bus.consume({ durable: 'api-hook-test', filter: Subjects.event('guest', 'pushes') }, async (message) => {
@@ -204,7 +205,7 @@ describe('feeds: lifecycle through the OpenWhisk feed action, the one-step trigg
       const ok = await http({ method: 'POST', url: hookUrl, headers: { 'x-test-secret': 'hook-secret', 'content-type': 'text/plain' }, payload: 'not json at all' });
       expect(ok.statusCode).toBe(202);
       const { eventId } = ok.json();
-      await eventually('the hook event on the bus', () => seen.length > 0);
+      await eventually(() => seen.length > 0, 'the hook event on the bus');
       expect(seen[0]).toMatchObject({ id: eventId, data: { text: 'not json at all', size: 15, query: { delivery: '7' } } });
 
       const wrongSecret = await http({ method: 'POST', url: hookUrl, headers: { 'x-test-secret': 'nope' }, payload: '{}' });

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ActivationStore, FeedRepository } from '@kindling/core';
-import { openwhiskClient, type OpenWhiskClient } from '../../../test/support/openwhisk-client.js';
+import { ActivationStore } from '@kindling/core';
+import { FeedRepository } from '@kindling/host';
+import { openwhiskClient, type OpenWhiskClient } from '@kindling/test-support';
 import { GUEST_KEY, openHarness, type Harness } from '../test-support/api-harness.js';
-import { eventually } from '../test-support/eventually.js';
+import { eventually } from '@kindling/test-support';
 
 const CODE = 'function main(params) { return { payload: "Hello " + params.name } }';
 
@@ -59,11 +60,11 @@ describe('the openwhisk npm client', () => {
     const feed = created.response.result as unknown as { id: string; params: Record<string, unknown> };
     expect(feed.params).toEqual({ everyMs: 1000, token: '********' });
 
-    const read = await eventually('the feed active', async () => {
+    const read = await eventually(async () => {
       const activation = await ow.feeds.get({ name: '/whisk.system/testkit/ticker', trigger: 'ticks' });
       const result = activation.response.result as unknown as { status: { status: string } };
       return result.status.status === 'active' ? result : undefined;
-    });
+    }, 'the feed active');
     expect(read).toMatchObject({ id: feed.id, trigger: 'ticks' });
 
     // A bad parameter surfaces as the client's error, with the field in its message.
@@ -75,7 +76,7 @@ describe('the openwhisk npm client', () => {
     await ow.feeds.delete({ name: '/whisk.system/testkit/ticker', trigger: 'ticks' });
     await ow.triggers.delete({ name: 'ticks' });
     const repo = await FeedRepository.open(harness.store);
-    await eventually('the feed record removed', async () => (await repo.feeds.get(feed.id)) === null);
+    await eventually(async () => (await repo.feeds.get(feed.id)) === null, 'the feed record removed');
   });
 
   it('lists and reads activations, and deletes an action', async () => {

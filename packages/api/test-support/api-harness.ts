@@ -1,16 +1,6 @@
-import {
-  defineFeedKind,
-  defineProvider,
-  FeedHost,
-  FeedParamError,
-  hook,
-  KindlingError,
-  ProviderRegistry,
-  silentLogger,
-  z,
-  type EventBus,
-  type KeyValueStore,
-} from '@kindling/core';
+import { KindlingError, silentLogger, z, type EventBus, type KeyValueStore } from '@kindling/core';
+import { defineFeedKind, defineProvider, FeedParamError, hook } from '@kindling/sdk';
+import { FeedHost, ProviderRegistry } from '@kindling/host';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import type { FastifyInstance } from 'fastify';
 import { createApi, type ApiDeps } from '../src/index.js';

@@ -14,4 +14,3 @@ export {
 export { parseParamValue, foldParamPairs, gatherParams } from './params.js';
 export { Output, renderTable, renderRecord, formatTime, formatDuration, type Io, type Column } from './output.js';
 export { watchShutdownSignals, type ShutdownWatch } from './shutdown-signals.js';
-export { startPlatform, DEFAULT_MQTT_PORT, type PlatformOptions, type RunningPlatform } from './platform/start-platform.js';

@@ -3,7 +3,7 @@ import { ApiClient } from './api-client.js';
 import { resolveClientConfig, type Env } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import { Output, type Io } from './output.js';
-import type { PlatformOptions, RunningPlatform } from './platform/start-platform.js';
+import type { PlatformOptions, RunningPlatform } from '@kindling/platform';
 import type { ShutdownWatch } from './shutdown-signals.js';
 
 /** Everything one run of the CLI touches outside itself, so that tests can supply their own. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { runCli } from './cli.js';
 import { ExitCode } from './exit-codes.js';
-import type { PlatformOptions, RunningPlatform } from './platform/start-platform.js';
+import type { PlatformOptions, RunningPlatform } from '@kindling/platform';
 import { watchShutdownSignals, type ShutdownWatch } from './shutdown-signals.js';
 import { captureIo } from './test-support/fake-api.js';
 

@@ -1,7 +1,7 @@
 import { decodeJson } from './bus.js';
 import { KindlingError, messageOf } from './errors.js';
 import type { Logger } from './logger.js';
-import { backoffDelay } from './sdk/backoff.js';
+import { backoffDelay } from './backoff.js';
 import type { KvBucket, KvWatch } from './store.js';
 
 /** What a mirror tells its owner. */

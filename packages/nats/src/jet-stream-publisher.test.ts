@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { connect, headers, nanos, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
-import { describeWithNats, NATS_URL } from '../../../test/support/services.js';
+import { describeWithNats, NATS_URL } from '@kindling/test-support';
 import { JetStreamApiError, JetStreamPublisher } from './jet-stream-publisher.js';
 
 const describeNats = await describeWithNats();

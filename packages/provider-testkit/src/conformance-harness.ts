@@ -1,16 +1,6 @@
-import {
-  FeedHost,
-  FeedRepository,
-  KindlingError,
-  messageOf,
-  ProviderRegistry,
-  randomId,
-  type CloudEvent,
-  type FeedInstance,
-  type FeedRecord,
-  type FeedStatusName,
-  type HookResponse,
-} from '@kindling/core';
+import { KindlingError, messageOf, randomId, type CloudEvent, type FeedRecord, type FeedStatusName } from '@kindling/core';
+import type { FeedInstance, HookResponse } from '@kindling/sdk';
+import { FeedHost, FeedRepository, ProviderRegistry } from '@kindling/host';
 import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
 import type { ResolvedOptions, SourceContext } from './conformance-options.js';
 import { FakeClock, settle, type PendingTimer } from './fake-clock.js';

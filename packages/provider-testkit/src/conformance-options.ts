@@ -1,4 +1,5 @@
-import { KindlingError, parseWith, z, type CloudEvent, type FeedInstance, type HookResponse, type ProviderDefinition } from '@kindling/core';
+import { KindlingError, parseWith, z, type CloudEvent } from '@kindling/core';
+import type { FeedInstance, HookResponse, ProviderDefinition } from '@kindling/sdk';
 import type { FakeClock } from './fake-clock.js';
 import { RULE_IDS, type RuleId } from './rules.js';
 

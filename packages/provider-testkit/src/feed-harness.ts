@@ -1,20 +1,17 @@
 import { Writable } from 'node:stream';
 import {
   createLogger,
-  FeedHost,
-  FeedRepository,
-  ProviderRegistry,
   randomId,
   silentLogger,
   type Consumption,
   type EventBus,
-  type FeedHostOptions,
   type FeedRecord,
   type FeedStatusRecord,
   type KeyValueStore,
   type Logger,
-  type ProviderDefinition,
 } from '@kindling/core';
+import type { ProviderDefinition } from '@kindling/sdk';
+import { FeedHost, FeedRepository, ProviderRegistry, type FeedHostOptions } from '@kindling/host';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { collectEvents, type CollectEventsOptions, type CollectedEvents } from './collect-events.js';
 import { eventually } from './eventually.js';

@@ -1,4 +1,4 @@
-import type { FireOptions } from '@kindling/core';
+import type { FireOptions } from '@kindling/sdk';
 
 /** Where the feed stands, as the kit (playing the API) last set it. */
 export type FeedPhase = 'active' | 'paused' | 'deleted' | 'host-down';

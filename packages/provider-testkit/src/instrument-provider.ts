@@ -1,4 +1,4 @@
-import type { FeedContext, FeedHandle, ProviderDefinition } from '@kindling/core';
+import type { FeedContext, FeedHandle, ProviderDefinition } from '@kindling/sdk';
 import type { FeedObserver, InstanceRecord } from './feed-observer.js';
 import type { ResourceTracker } from './resource-tracker.js';
 

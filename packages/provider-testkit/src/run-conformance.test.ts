@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server, type Socket } from 'node:net';
-import { randomId, type ProviderDefinition } from '@kindling/core';
+import { randomId } from '@kindling/core';
+import type { ProviderDefinition } from '@kindling/sdk';
 import { assertConformance, runConformance } from './run-conformance.js';
 import { ConformanceError, type ConformanceReport } from './conformance-report.js';
 import type { ConformanceOptions, ConformanceSource } from './conformance-options.js';

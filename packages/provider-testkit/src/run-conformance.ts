@@ -1,4 +1,5 @@
-import { KindlingError, messageOf, ProviderRegistry, silentLogger } from '@kindling/core';
+import { KindlingError, messageOf, silentLogger } from '@kindling/core';
+import { ProviderRegistry } from '@kindling/host';
 import { ConformanceHarness, ScenarioHalt, type RunContext } from './conformance-harness.js';
 import { resolveOptions, type ConformanceOptions, type ResolvedOptions } from './conformance-options.js';
 import { ConformanceError, type ConformanceReport } from './conformance-report.js';

@@ -26,7 +26,7 @@ import { connectNatsBackend } from '@kindling/nats';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeWithNats, NATS_URL } from '../../../test/support/services.js';
+import { describeWithNats, eventually, NATS_URL } from '@kindling/test-support';
 import { DeadLetterHeaders } from './dead-letter.js';
 import { RuleEngine, type RuleEngineOptions } from './rule-engine.js';
 
@@ -108,19 +108,12 @@ async function collect(bus: EventBus, filter: string) {
     messages,
     invocations: () => messages.map((m) => decodeJson<InvocationMessage>(m.data)),
     async waitFor(count: number): Promise<void> {
-      await waitUntil(() => messages.length >= count, `${count} messages on ${filter} (got ${messages.length})`);
+      await eventually(() => messages.length >= count, `${count} messages on ${filter} (got ${messages.length})`);
     },
     stop: () => consumption.stop(),
   };
 }
 
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A bus whose invocation publishes go through `publishInvocation`: how a test injects a failure around a real publish. */
 function interceptInvocations(bus: EventBus, publishInvocation: (publish: () => Promise<unknown>) => Promise<unknown>): EventBus {
@@ -246,7 +239,7 @@ for (const backendKind of backends) {
 
       const event = await fire('bell', { visitor: 'ann' });
       await seen.waitFor(1);
-      await waitUntil(() => engine.metrics().events >= 1, 'the event to be acked');
+      await eventually(() => engine.metrics().events >= 1, 'the event to be acked');
 
       const id = triggerActivationId(NS, 'bell', event.id, EVENT_TIME);
       const record = await activations.get(NS, id);
@@ -282,7 +275,7 @@ for (const backendKind of backends) {
 
       const event = await fire('bell', {});
       await seen.waitFor(2);
-      await waitUntil(() => engine.metrics().events >= 1, 'the event to be acked');
+      await eventually(() => engine.metrics().events >= 1, 'the event to be acked');
 
       const byAction = Object.fromEntries(seen.invocations().map((i) => [i.action, i.activationId]));
       expect(byAction).toEqual({
@@ -301,7 +294,7 @@ for (const backendKind of backends) {
       const engine = await startEngine();
 
       const hot = await fire('thermometer', { temperature: 35 });
-      await waitUntil(() => engine.metrics().events >= 1, 'the first event to be acked');
+      await eventually(() => engine.metrics().events >= 1, 'the first event to be acked');
       const cold = await fire('thermometer', { temperature: -5 });
       await seen.waitFor(2);
 
@@ -329,7 +322,7 @@ for (const backendKind of backends) {
 
       const event = await fire('bell', { room: 'lab' });
       await seen.waitFor(1);
-      await waitUntil(() => engine.metrics().events >= 1, 'the event to be acked');
+      await eventually(() => engine.metrics().events >= 1, 'the event to be acked');
 
       expect(seen.invocations().map((i) => i.action)).toEqual(['notify']);
       const record = await activations.get(NS, triggerActivationId(NS, 'bell', event.id, EVENT_TIME));
@@ -348,7 +341,7 @@ for (const backendKind of backends) {
       const engine = await startEngine();
 
       const quiet = await fire('quiet', {});
-      await waitUntil(() => engine.metrics().events >= 1, 'the quiet event to be acked');
+      await eventually(() => engine.metrics().events >= 1, 'the quiet event to be acked');
       // Anything the quiet event published is durable by now, so it would arrive before this one.
       const marker = await fire('marker', {});
       await seen.waitFor(1);
@@ -370,14 +363,14 @@ for (const backendKind of backends) {
       const revision = await entities.put('rules', ruleRecord('ring', 'bell', 'notify', { status: 'inactive' }));
       await engine.reflects('rules', revision);
       await fire('bell', {});
-      await waitUntil(() => engine.metrics().events >= 2, 'the second event to be acked');
+      await eventually(() => engine.metrics().events >= 2, 'the second event to be acked');
 
       // The rule is active again, so only the trigger's absence can keep the next event from dispatching.
       await entities.delete('triggers', NS, 'bell');
       await engine.reflects('rules', await entities.put('rules', ruleRecord('ring', 'bell', 'notify')));
       await engine.reflects('triggers', await entities.put('triggers', triggerRecord('unrelated')));
       const orphan = await fire('bell', {});
-      await waitUntil(() => engine.metrics().events >= 3, 'the orphan event to be acked');
+      await eventually(() => engine.metrics().events >= 3, 'the orphan event to be acked');
 
       const marker = await fire('marker', {});
       await seen.waitFor(2);
@@ -395,7 +388,7 @@ for (const backendKind of backends) {
 
       const event = await fire('brand-new', { n: 1 });
       await seen.waitFor(1);
-      await waitUntil(() => engine.metrics().events >= 1, 'the event to be acked');
+      await eventually(() => engine.metrics().events >= 1, 'the event to be acked');
       expect(seen.invocations()).toEqual([
         expect.objectContaining({ activationId: ruleActivationId(NS, 'fresh', event.id, EVENT_TIME), params: { greeting: 'hi', n: 1 } }),
       ]);
@@ -415,7 +408,7 @@ for (const backendKind of backends) {
       expect(again.duplicate).toBe(true);
       // The same event stored a second time (a source that retried without an id): the engine sees it twice.
       await backend.bus.publish(Subjects.event(NS, 'bell'), encodeJson(event), { msgId: `replay-${event.id}` });
-      await waitUntil(() => engine.metrics().events >= 2, 'both copies to be acked');
+      await eventually(() => engine.metrics().events >= 2, 'both copies to be acked');
 
       const marker = await fire('marker', {});
       await seen.waitFor(2);
@@ -438,7 +431,7 @@ for (const backendKind of backends) {
       const engine = await startEngine({ bus, retryBackoff: { initialMs: 10, maxMs: 10 } });
 
       const event = await fire('bell', {});
-      await waitUntil(() => engine.metrics().events >= 1, 'the event to be acked after its redelivery');
+      await eventually(() => engine.metrics().events >= 1, 'the event to be acked after its redelivery');
       expect(engine.metrics().retries).toBe(1);
 
       const marker = await fire('marker', {});
@@ -461,7 +454,7 @@ for (const backendKind of backends) {
       expect(message!.headers[DeadLetterHeaders.reason]).toMatch(/not JSON/);
       expect(message!.headers[DeadLetterHeaders.deliveries]).toBe('1');
       expect(message!.headers[DeadLetterHeaders.subject]).toBe(Subjects.event(NS, 'bell'));
-      await waitUntil(() => engine.metrics().deadLetters === 1, 'the dead letter to be counted');
+      await eventually(() => engine.metrics().deadLetters === 1, 'the dead letter to be counted');
     });
 
     it('retries an event that keeps failing, then sends it to the dead letters with the reason', async () => {
@@ -509,7 +502,7 @@ for (const backendKind of backends) {
 
       const events = await Promise.all(Array.from({ length: 40 }, (_, n) => fire('bell', { n })));
       await seen.waitFor(40);
-      await waitUntil(() => acked() >= 40, 'every event to be acked');
+      await eventually(() => acked() >= 40, 'every event to be acked');
 
       expect(new Set(seen.invocations().map((i) => i.eventId))).toEqual(new Set(events.map((e) => e.id)));
       expect(acked()).toBe(40);

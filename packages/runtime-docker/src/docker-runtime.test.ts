@@ -14,6 +14,7 @@ import { DockerContainerFactory } from './docker-container-factory.js';
 import { createDockerRuntime, type DockerRuntimeOptions } from './docker-runtime.js';
 import { Labels } from './labels.js';
 import { blackboxAction, buildTestImages, containersOf, describeWithDocker, inspectOrNull, nodeAction, removeInstance, testInstance } from './test-support/docker.js';
+import { eventually } from '@kindling/test-support';
 
 const docker = new Dockerode();
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -35,14 +36,6 @@ function run(runtime: ContainerRuntime, action: ActionRecord, params: Record<str
   return runtime.run({ action, params, activationId: randomActivationId(), namespace: 'guest' });
 }
 
-/** Polls `condition` (at most 20 s): for states reached through timers, without asserting how fast. */
-async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  expect(await condition()).toBe(true);
-}
 
 describeDocker('Docker runtime', () => {
   beforeAll(async () => {
@@ -104,7 +97,7 @@ describeDocker('Docker runtime', () => {
     expect(outcome.response.statusCode).toBe(0);
     expect(outcome.containerId).toBe(prewarmed[0]!.id);
     expect(outcome.initTime).toBeGreaterThanOrEqual(0);
-    await eventually(() => runtime.stats().containers.some((c) => c.state === 'prewarm' && c.id !== null && c.id !== outcome.containerId));
+    await eventually(() => runtime.stats().containers.some((c) => c.state === 'prewarm' && c.id !== null && c.id !== outcome.containerId), 'a new prewarmed container', 20_000);
   });
 
   it('runs a blackbox image that speaks the protocol on the socket, with its result and logs', async () => {
@@ -132,13 +125,13 @@ describeDocker('Docker runtime', () => {
     const runtime = await startRuntime({ pauseGraceMs: 50 });
     const action = nodeAction('sleepy', 'let runs = 0; function main() { return { runs: ++runs }; }');
     const first = await run(runtime, action);
-    await eventually(async () => (await docker.getContainer(first.containerId!).inspect()).State.Paused);
+    await eventually(async () => (await docker.getContainer(first.containerId!).inspect()).State.Paused, 'the container paused', 20_000);
     expect(runtime.stats().containers[0]!.state).toBe('paused');
     const second = await run(runtime, action);
     expect(second.containerId).toBe(first.containerId);
     expect(second.response.result).toEqual({ runs: 2 });
     // A container paused again is removed like any other when the runtime stops.
-    await eventually(async () => (await docker.getContainer(first.containerId!).inspect()).State.Paused);
+    await eventually(async () => (await docker.getContainer(first.containerId!).inspect()).State.Paused, 'the container paused', 20_000);
     await runtime.stop();
     expect(await inspectOrNull(docker, first.containerId!)).toBeNull();
   });
@@ -163,7 +156,7 @@ describeDocker('Docker runtime', () => {
     expect(new Set(results.map((r) => r.outcome.containerId)).size).toBe(counted.created);
     expect(runtime.stats()).toMatchObject({ queued: 0 });
     expect(runtime.stats().memoryUsedMb).toBeLessThanOrEqual(256);
-    await eventually(async () => (await containersOf(docker, instance)).length <= 2);
+    await eventually(async () => (await containersOf(docker, instance)).length <= 2, 'at most two containers', 20_000);
   }, 60_000);
 
   it('removes the containers and socket directories a killed invoker left, and no one else’s', async () => {

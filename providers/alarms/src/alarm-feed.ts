@@ -1,4 +1,4 @@
-import { FeedError, FeedStoppedError, messageOf, type FeedContext, type FeedHandle, type FeedInstance } from '@kindling/core';
+import { FeedError, FeedStoppedError, messageOf, type FeedContext, type FeedHandle, type FeedInstance } from '@kindling/sdk';
 import type { AlarmPlan } from './alarm-plan.js';
 import { nextFire } from './catch-up.js';
 import type { QueuedTimer, TimerQueue } from './timer-queue.js';

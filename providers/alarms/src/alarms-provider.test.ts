@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { FeedError } from '@kindling/core';
+import { FeedError } from '@kindling/sdk';
 import { alarmEventId, alarmsProvider, type AlarmCursor } from './index.js';
 import { FakeClock, settle } from '@kindling/provider-testkit';
 import { FakeBus, FakeFeedHost } from './testing/fake-feed-host.js';

@@ -10,7 +10,7 @@ import {
   type ProviderDefinition,
   type TeardownContext,
   type z,
-} from '@kindling/core';
+} from '@kindling/sdk';
 import { AlarmFeed, isAlarmCursor, owedFrom } from './alarm-feed.js';
 import { alarmPlan, intervalPlan, oncePlan, type AlarmPlan } from './alarm-plan.js';
 import { nextFire } from './catch-up.js';

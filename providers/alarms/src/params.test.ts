@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { KindlingError, ProviderRegistry, silentLogger } from '@kindling/core';
+import { KindlingError, silentLogger } from '@kindling/sdk';
+import { ProviderRegistry } from '@kindling/provider-testkit';
 import { alarmsProvider, eventData } from './index.js';
 
 /** Parameters go through the registry exactly as the API validates them at CREATE. */

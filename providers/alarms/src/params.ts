@@ -1,4 +1,4 @@
-import { z } from '@kindling/core';
+import { z } from '@kindling/sdk';
 
 /**
  * Parameter schemas of the three feed kinds. Values keep the form the user gave (a date stays

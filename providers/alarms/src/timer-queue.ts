@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '@kindling/core';
+import type { Clock, TimerHandle } from '@kindling/sdk';
 
 export interface TimerQueueOptions {
   /** Runs in flight at once; the rest wait their turn, oldest due first. */

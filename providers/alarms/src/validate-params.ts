@@ -1,4 +1,4 @@
-import { FeedParamError } from '@kindling/core';
+import { FeedParamError } from '@kindling/sdk';
 import { alarmPlan, intervalMs, intervalPlan } from './alarm-plan.js';
 import { cronProblem } from './cron-schedule.js';
 import { parseDate, type AlarmParams, type IntervalParams, type OnceParams } from './params.js';

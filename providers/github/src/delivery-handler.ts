@@ -1,4 +1,13 @@
-import { isKindlingError, KindlingError, messageOf, type FeedContext, type FireOptions, type FireReceipt, type HookRequest, type HookResponse } from '@kindling/core';
+import {
+  isKindlingError,
+  KindlingError,
+  messageOf,
+  type FeedContext,
+  type FireOptions,
+  type FireReceipt,
+  type HookRequest,
+  type HookResponse,
+} from '@kindling/sdk';
 import { Webhooks } from '@octokit/webhooks';
 import { PING_EVENT, type EventSelector } from './github-events.js';
 import { trimPayload } from './trim-payload.js';

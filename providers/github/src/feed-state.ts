@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CursorStore } from '@kindling/core';
+import type { CursorStore } from '@kindling/sdk';
 
 /** The hook the provider registered on GitHub, by id: DELETE removes exactly this one. */
 export interface RegisteredHook {

@@ -1,4 +1,4 @@
-import { FeedError, messageOf, scrubSecrets } from '@kindling/core';
+import { FeedError, messageOf, scrubSecrets } from '@kindling/sdk';
 
 /** What went wrong talking to GitHub, and whether trying again can help. */
 export interface GitHubFailure {

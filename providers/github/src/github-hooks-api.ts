@@ -1,4 +1,4 @@
-import { scrubSecrets, type Logger } from '@kindling/core';
+import { scrubSecrets, type Logger } from '@kindling/sdk';
 import { Octokit } from '@octokit/rest';
 import type { HookTarget } from './webhook-params.js';
 

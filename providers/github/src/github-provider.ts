@@ -1,4 +1,4 @@
-import { defineFeedKind, defineProvider, SDK_VERSION } from '@kindling/core';
+import { defineFeedKind, defineProvider, SDK_VERSION } from '@kindling/sdk';
 import { describeWebhookFeed, startWebhookFeed, teardownWebhookFeed } from './webhook-feed.js';
 import { WEBHOOK_SECRETS, webhookParams, type WebhookParams } from './webhook-params.js';
 

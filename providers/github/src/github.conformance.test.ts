@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
-import { randomId, type HookResponse } from '@kindling/core';
+import { randomId, type HookResponse } from '@kindling/sdk';
 import { describeProviderConformance, type SourceContext } from '@kindling/provider-testkit';
 import { githubProvider } from './github-provider.js';
 import { FakeGitHubApi } from './testing/fake-github-api.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@kindling/core';
+import type { Logger } from '@kindling/sdk';
 import type { RegisteredHook } from './feed-state.js';
 import type { DesiredHook, GitHubHook, GitHubHooksApi } from './github-hooks-api.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { CloudEvent } from '@kindling/core';
+import type { CloudEvent } from '@kindling/sdk';
 import { eventually } from '@kindling/provider-testkit';
 import { IngressHarness, signBody } from './testing/ingress-harness.js';
 

@@ -1,4 +1,4 @@
-import { backoffDelay, FeedError, messageOf, scrubSecrets, sleep, type FeedContext } from '@kindling/core';
+import { backoffDelay, FeedError, messageOf, scrubSecrets, sleep, type FeedContext } from '@kindling/sdk';
 import type { WebhookFeedState } from './feed-state.js';
 import { githubFailure, type GitHubFailure } from './github-failure.js';
 import type { GitHubHooksApi } from './github-hooks-api.js';

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FakeGitHubApi } from './testing/fake-github-api.js';
-import { eventually } from '@kindling/provider-testkit';
+import { eventually, FakeClock } from '@kindling/provider-testkit';
 import { GUEST_KEY, IngressHarness, PUBLIC_URL } from './testing/ingress-harness.js';
-import { ManualClock } from './testing/manual-clock.js';
 
 // github.com cannot be reached from here: these tests run the provider against a stand-in of
 // GitHub's REST API (the hooks endpoints) served on a loopback port, through the feed's baseUrl.
@@ -13,12 +12,12 @@ const push = { ref: 'refs/heads/main', repository: { full_name: 'octo/hello' } }
 describe('github/webhook registers its hook on GitHub (stand-in REST API on loopback)', () => {
   let github: FakeGitHubApi;
   let harness: IngressHarness;
-  let clock: ManualClock;
+  let clock: FakeClock;
 
   beforeEach(async () => {
     github = new FakeGitHubApi().addOwner('octo/hello').addOwner('octo/other').addOwner('org:octo').addToken(TOKEN);
     await github.start();
-    clock = new ManualClock();
+    clock = new FakeClock();
     harness = await IngressHarness.open({ clock });
   });
 
@@ -43,10 +42,16 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     }, `feed ${trigger} to be ${status}`);
   }
 
+  /** Runs every timer set so far (moving the clock to the last of them): how a test skips the wait for a periodic check. */
+  async function runPending(): Promise<void> {
+    const last = clock.pendingAt().at(-1);
+    if (last !== undefined) await clock.advanceTo(last);
+  }
+
   /** Waits until the feed's keeper sleeps (its next check is scheduled), then runs that check. */
   async function runNextCheck(): Promise<void> {
-    await eventually(() => clock.pending > 0, 'the next hook check to be scheduled');
-    clock.runPending();
+    await eventually(() => clock.pendingTimers > 0, 'the next hook check to be scheduled');
+    await runPending();
   }
 
   async function registeredHook(trigger: string) {
@@ -170,7 +175,7 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
     const status = await untilStatus('pushes', 'disabled');
     expect(status.reason).toMatch(/^GitHub refused the access token \(401\) while checking the hook on repository octo\/hello: Bad credentials/);
     const calls = github.calls.length;
-    clock.runPending();
+    await runPending();
     await harness.host.settled();
     expect(github.calls.length).toBe(calls);
   });

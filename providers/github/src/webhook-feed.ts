@@ -1,4 +1,4 @@
-import { SECRET_MASK, type FeedContext, type FeedHandle, type FeedInstance, type TeardownContext } from '@kindling/core';
+import { SECRET_MASK, type FeedContext, type FeedHandle, type FeedInstance, type TeardownContext } from '@kindling/sdk';
 import { createDeliveryHandler } from './delivery-handler.js';
 import { loadOrCreateFeedState, readFeedState } from './feed-state.js';
 import { githubFailure } from './github-failure.js';

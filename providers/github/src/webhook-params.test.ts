@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProviderRegistry, silentLogger } from '@kindling/core';
+import { silentLogger } from '@kindling/sdk';
+import { ProviderRegistry } from '@kindling/provider-testkit';
 import { githubProvider } from './github-provider.js';
 import { eventSelectorOf, hookTargetOf, type WebhookParams } from './webhook-params.js';
 

@@ -1,4 +1,4 @@
-import { z } from '@kindling/core';
+import { z } from '@kindling/sdk';
 import { EventSelector, eventEntries, eventEntryProblem } from './github-events.js';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';

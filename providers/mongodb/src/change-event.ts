@@ -1,4 +1,4 @@
-import { deterministicId } from '@kindling/core';
+import { deterministicId } from '@kindling/sdk';
 import { BSON } from 'mongodb';
 import type { ChangeDocument, ResumeToken } from './change-source.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProviderRegistry, silentLogger } from '@kindling/core';
+import { silentLogger } from '@kindling/sdk';
+import { ProviderRegistry } from '@kindling/provider-testkit';
 import { mongoProvider } from './mongo-provider.js';
 
 // The official driver with no MongoDB to reach (none can run here): what a user sees at CREATE

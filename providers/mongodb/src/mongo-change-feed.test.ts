@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseWith, silentLogger, systemClock, type FireOptions } from '@kindling/core';
+import { parseWith, silentLogger, systemClock, type FireOptions } from '@kindling/sdk';
 import { parseToken, type MongoCursor } from './change-event.js';
 import { MongoChangeFeed } from './mongo-change-feed.js';
 import { mongoChangesParams } from './params.js';

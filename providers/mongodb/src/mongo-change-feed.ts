@@ -1,4 +1,4 @@
-import { backoffDelay, deterministicId, FeedError, sleep, type BackoffOptions, type FeedContext } from '@kindling/core';
+import { backoffDelay, deterministicId, FeedError, sleep, type BackoffOptions, type FeedContext } from '@kindling/sdk';
 import { changeData, changeTime, endOfStreamReason, eventIdOf, namespaceOf, parseToken, serializeToken, type MongoCursor } from './change-event.js';
 import { buildPipeline } from './change-pipeline.js';
 import type { ChangeCursor, ChangeDocument, ChangeSource, ResumeToken, WatchOptions } from './change-source.js';

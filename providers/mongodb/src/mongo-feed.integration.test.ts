@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { cursorValue, ProviderRegistry, randomId, silentLogger, type FeedRepository } from '@kindling/core';
-import { eventually, type FeedHarness } from '@kindling/provider-testkit';
+import { randomId, silentLogger } from '@kindling/sdk';
+import { cursorValue, ProviderRegistry, type FeedRepository, eventually, type FeedHarness } from '@kindling/provider-testkit';
 import { MongoClient, type Db } from 'mongodb';
 import { parseToken, serializeToken, type MongoChange, type MongoCursor } from './change-event.js';
 import { GAP_EVENT_TYPE } from './mongo-change-feed.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { cursorValue, silentLogger, type FeedRecord, type FeedRepository, type ProviderRegistry } from '@kindling/core';
-import { eventually, type FeedHarness } from '@kindling/provider-testkit';
+import { silentLogger } from '@kindling/sdk';
+import { cursorValue, type FeedRecord, type FeedRepository, type ProviderRegistry, eventually, type FeedHarness } from '@kindling/provider-testkit';
 import { eventIdOf, type MongoChange, type MongoCursor } from './change-event.js';
 import { GAP_EVENT_TYPE } from './mongo-change-feed.js';
 import { createMongoProvider } from './mongo-provider.js';

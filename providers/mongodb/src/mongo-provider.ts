@@ -1,4 +1,4 @@
-import { defineFeedKind, defineProvider, FeedError, FeedParamError, SDK_VERSION, type BackoffOptions, type ProviderDefinition } from '@kindling/core';
+import { defineFeedKind, defineProvider, FeedError, FeedParamError, SDK_VERSION, type BackoffOptions, type ProviderDefinition } from '@kindling/sdk';
 import type { MongoCursor } from './change-event.js';
 import type { ChangeScope, ChangeSource, ConnectChangeSource } from './change-source.js';
 import { scrubbedMessage } from './connection-secrets.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseWith } from '@kindling/core';
+import { parseWith } from '@kindling/sdk';
 import { buildPipeline } from './change-pipeline.js';
 import { connectionSecrets, scrubbedMessage } from './connection-secrets.js';
 import { classifyMongoError } from './mongo-errors.js';

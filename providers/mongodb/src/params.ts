@@ -1,4 +1,4 @@
-import { z } from '@kindling/core';
+import { z } from '@kindling/sdk';
 import { pipelineProblem } from './change-pipeline.js';
 
 /** Change event types a feed can fire on. */

@@ -1,4 +1,4 @@
-import { backoffDelay, FeedError, messageOf, type BackoffOptions, type Logger } from '@kindling/core';
+import { backoffDelay, FeedError, messageOf, type BackoffOptions, type Logger } from '@kindling/sdk';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { ConnectionSettings } from './connection-settings.js';
 import { deliverToAll, type ConnectionTap, type InboundMessage, type Qos } from './connection-tap.js';

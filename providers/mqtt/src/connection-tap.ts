@@ -1,4 +1,4 @@
-import type { FeedError } from '@kindling/core';
+import type { FeedError } from '@kindling/sdk';
 
 export type Qos = 0 | 1 | 2;
 

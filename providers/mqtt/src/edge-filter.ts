@@ -1,4 +1,4 @@
-import { messageOf } from '@kindling/core';
+import { messageOf } from '@kindling/sdk';
 import { Query } from 'mingo';
 import * as accumulatorOperators from 'mingo/operators/accumulator';
 import * as expressionOperators from 'mingo/operators/expression';

@@ -1,4 +1,4 @@
-import { defineFeedKind, defineProvider, SDK_VERSION } from '@kindling/core';
+import { defineFeedKind, defineProvider, SDK_VERSION } from '@kindling/sdk';
 import { startSubscription } from './subscription-feed.js';
 import { SUBSCRIPTION_SECRETS, subscriptionParams, type SubscriptionParams } from './subscription-params.js';
 

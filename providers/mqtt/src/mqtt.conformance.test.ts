@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { randomId } from '@kindling/core';
+import { randomId } from '@kindling/sdk';
 import { describeProviderConformance } from '@kindling/provider-testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { mosquittoInstalled, startOwnMosquitto, type OwnMosquitto } from '../../../test/mqtt/support/mosquitto.js';

@@ -1,4 +1,13 @@
-import { deterministicId, FeedError, isKindlingError, messageOf, parseWith, type FeedContext, type FeedHandle, type FeedInstance } from '@kindling/core';
+import {
+  deterministicId,
+  FeedError,
+  isKindlingError,
+  messageOf,
+  parseWith,
+  type FeedContext,
+  type FeedHandle,
+  type FeedInstance,
+} from '@kindling/sdk';
 import { BrokerConnection } from './broker-connection.js';
 import type { ConnectionTap, InboundMessage, SubscriptionRequest } from './connection-tap.js';
 import { connectionKey, connectionSettingsOf, settingsDigest } from './connection-settings.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { createLogger, ProviderRegistry } from '@kindling/core';
+import { createLogger } from '@kindling/sdk';
+import { ProviderRegistry } from '@kindling/provider-testkit';
 import { mqttProvider } from './mqtt-provider.js';
 import { decodePayload, fieldAt } from './payload-decoder.js';
 

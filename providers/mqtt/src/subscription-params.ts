@@ -1,4 +1,4 @@
-import { z } from '@kindling/core';
+import { z } from '@kindling/sdk';
 import { compileEdgeFilter } from './edge-filter.js';
 import { parseSubscription, shareGroupProblem } from './topic-filter.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { silentLogger, type FireOptions } from '@kindling/core';
+import { silentLogger, type FireOptions } from '@kindling/sdk';
 import { ChangeStream, type PgCursor, type ReplicationLink } from './change-stream.js';
 import { formatLsn } from './lsn.js';
 import { frames } from './testing/pgoutput-frames.js';

@@ -1,4 +1,4 @@
-import type { FeedContext } from '@kindling/core';
+import type { FeedContext } from '@kindling/sdk';
 import { ChangeAssembler, type ChangeStep } from './change-assembler.js';
 import { formatLsn, parseLsn, type Lsn } from './lsn.js';
 import { decodePgoutput } from './pgoutput-decoder.js';

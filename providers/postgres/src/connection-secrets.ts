@@ -1,4 +1,4 @@
-import { messageOf, scrubSecrets } from '@kindling/core';
+import { messageOf, scrubSecrets } from '@kindling/sdk';
 
 /**
  * The secret parts of a connection string: the whole string, and its password and user info as

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseWith } from '@kindling/core';
+import { parseWith } from '@kindling/sdk';
 import { connectionSecrets, scrubbedError } from './connection-secrets.js';
 import { pgChangesParams, replicationNameFor } from './params.js';
 import { walLevelProblem } from './source-checks.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from '@kindling/core';
+import { z } from '@kindling/sdk';
 import { isTableName } from './table-name.js';
 
 export const OPERATIONS = ['insert', 'update', 'delete', 'truncate'] as const;

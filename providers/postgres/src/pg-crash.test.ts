@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { silentLogger, Streams } from '@kindling/core';
-import { openEmbeddedBackend } from '@kindling/embedded';
-import { eventually } from '@kindling/provider-testkit';
+import { silentLogger } from '@kindling/sdk';
+import { Streams, openEmbeddedBackend, eventually } from '@kindling/provider-testkit';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { describeWithService } from '../../../test/support/services.js';
+import { describeWithService } from '@kindling/test-support';
 import type { PgChange } from './change-assembler.js';
 import { replicationNameFor } from './params.js';
 import { dropReplicationLeftovers, openPgHarness, openTestSchema, PG_URL } from './testing/pg-fixtures.js';

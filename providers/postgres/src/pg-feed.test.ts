@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
-import { silentLogger, type FeedRecord, type FeedRepository, type ProviderRegistry } from '@kindling/core';
-import { eventually, type FeedHarness } from '@kindling/provider-testkit';
+import { silentLogger } from '@kindling/sdk';
+import { type FeedRecord, type FeedRepository, type ProviderRegistry, eventually, type FeedHarness } from '@kindling/provider-testkit';
 import type pg from 'pg';
 import type { PgChange } from './change-assembler.js';
-import { describeWithService } from '../../../test/support/services.js';
+import { describeWithService } from '@kindling/test-support';
 import { replicationNameFor, type PgChangesParams } from './params.js';
 import { pgChangesKind } from './pg-provider.js';
 import { dropReplicationLeftovers, openPgHarness, openTestSchema, PG_URL, replicationObjects } from './testing/pg-fixtures.js';

@@ -1,4 +1,4 @@
-import { defineFeedKind, defineProvider, FeedError, FeedParamError, SDK_VERSION } from '@kindling/core';
+import { defineFeedKind, defineProvider, FeedError, FeedParamError, SDK_VERSION } from '@kindling/sdk';
 import { ChangeStream } from './change-stream.js';
 import { scrubbedError } from './connection-secrets.js';
 import { formatLsn } from './lsn.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, it } from '@jest/globals';
-import { randomId } from '@kindling/core';
+import { randomId } from '@kindling/sdk';
 import { describeProviderConformance } from '@kindling/provider-testkit';
 import pg from 'pg';
-import { describeWithService } from '../../../test/support/services.js';
+import { describeWithService } from '@kindling/test-support';
 import { pgProvider } from './pg-provider.js';
 import { dropReplicationLeftovers, openTestSchema, PG_URL } from './testing/pg-fixtures.js';
 

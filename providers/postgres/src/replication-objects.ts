@@ -1,4 +1,4 @@
-import { FeedError } from '@kindling/core';
+import { FeedError } from '@kindling/sdk';
 import pg from 'pg';
 import type { Operation } from './change-assembler.js';
 import { quoteTableName, type TableName } from './table-name.js';

@@ -1,4 +1,4 @@
-import { FeedParamError } from '@kindling/core';
+import { FeedParamError } from '@kindling/sdk';
 import type pg from 'pg';
 import type { Operation } from './change-assembler.js';
 import { displayTableName, quoteTableName, type TableName } from './table-name.js';

@@ -4,6 +4,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { eventually } from '@kindling/test-support';
 
 /**
  * A Mosquitto of the test's own, on a free loopback port, with a configuration made for bursts:
@@ -39,21 +40,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, open: boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
+function portOpen(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
     });
-    if (isOpen === open) return;
-    if (Date.now() > deadline) throw new Error(`mosquitto on port ${port} did not ${open ? 'start' : 'stop'}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitForPort(port: number, open: boolean, timeoutMs = 5000): Promise<void> {
+  await eventually(async () => (await portOpen(port)) === open, `mosquitto on port ${port} to ${open ? 'start' : 'stop'}`, timeoutMs, { intervalMs: 25 });
 }
 
 export async function startOwnMosquitto(options: { users?: Record<string, string> } = {}): Promise<OwnMosquitto> {

@@ -1,4 +1,5 @@
-import { randomId, type CloudEvent, type EventBus, type FeedHost, type FeedRecord, type FeedStatusRecord, type KeyValueStore } from '@kindling/core';
+import { randomId, type CloudEvent, type EventBus, type FeedRecord, type FeedStatusRecord, type KeyValueStore } from '@kindling/core';
+import type { FeedHost } from '@kindling/host';
 import { mqttProvider } from '@kindling/mqtt';
 import { openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
 

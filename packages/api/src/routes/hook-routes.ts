@@ -1,4 +1,5 @@
-import { isKindlingError, KindlingError, messageOf, type HookRequest } from '@kindling/core';
+import { isKindlingError, KindlingError, messageOf } from '@kindling/core';
+import type { HookRequest } from '@kindling/sdk';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api-context.js';
 import { sendError } from '../http/error-reply.js';

@@ -1,4 +1,5 @@
-import { z, type FeedKindDefinition } from '@kindling/core';
+import { z } from '@kindling/core';
+import type { FeedKindDefinition } from '@kindling/sdk';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api-context.js';
 

@@ -8,9 +8,8 @@ import {
   randomActivationId,
   z,
   type ActivationRecord,
-  type FeedKindDefinition,
-  type ProviderDefinition,
 } from '@kindling/core';
+import type { FeedKindDefinition, ProviderDefinition } from '@kindling/sdk';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../api-context.js';
 import { parseAuthKey } from '../auth/namespace-store.js';

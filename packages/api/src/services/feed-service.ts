@@ -1,24 +1,20 @@
 import {
   entityKey,
-  guardedCall,
   KindlingError,
   messageOf,
   randomId,
   scrubSecrets,
-  SECRET_MASK,
-  cursorValue,
-  type CursorStore,
   type EntityStore,
   type FeedDesiredState,
   type FeedRecord,
-  type FeedRepository,
   type FeedStatusRecord,
   type KeyValue,
   type Logger,
-  type ProviderRegistry,
   type TriggerRecord,
   type Versioned,
 } from '@kindling/core';
+import { SECRET_MASK, type CursorStore } from '@kindling/sdk';
+import { cursorValue, guardedCall, type FeedRepository, type ProviderRegistry } from '@kindling/host';
 import type { ApiMetrics } from '../http/api-metrics.js';
 import { validateFeedParams, type FeedSpec } from './validate-feed-params.js';
 

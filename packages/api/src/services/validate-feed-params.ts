@@ -1,14 +1,6 @@
-import {
-  FeedParamError,
-  isKindlingError,
-  KindlingError,
-  messageOf,
-  scrubSecrets,
-  validationError,
-  z,
-  type Logger,
-  type ProviderRegistry,
-} from '@kindling/core';
+import { isKindlingError, KindlingError, messageOf, scrubSecrets, validationError, z, type Logger } from '@kindling/core';
+import { FeedParamError } from '@kindling/sdk';
+import type { ProviderRegistry } from '@kindling/host';
 
 export interface FeedSpec {
   provider: string;

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
-import { createLogger, KindlingError, messageOf } from '@kindling/core';
+import { createLogger, KindlingError, messageOf, ROLES, type Role } from '@kindling/core';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { checkAuth, configFilePath, writeConfigFile } from '../config.js';
 import { integerIn, repeatable } from '../option-parsers.js';
 import { Output } from '../output.js';
-import { ROLES, type Role } from '../platform/roles.js';
-import type { PlatformOptions, RunningPlatform } from '../platform/start-platform.js';
+import type { PlatformOptions, RunningPlatform } from '@kindling/platform';
 import type { CliRuntime, GlobalOptions } from '../runtime.js';
 import { watchShutdownSignals } from '../shutdown-signals.js';
 
@@ -58,10 +57,23 @@ export function registerUpCommand(program: Command, runtime: CliRuntime): void {
 /** Starts the platform (loaded only now: the entity commands need none of it), naming the step that failed. */
 async function start(runtime: CliRuntime, options: PlatformOptions): Promise<AnnouncedPlatform> {
   try {
-    const startPlatform = runtime.startPlatform ?? (await import('../platform/start-platform.js')).startPlatform;
+    const startPlatform = runtime.startPlatform ?? (await loadPlatform()).startPlatform;
     return await startPlatform(options);
   } catch (error) {
     throw new KindlingError('KND_INTERNAL', `the platform could not start: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/**
+ * The composition root, an optional peer dependency: the CLI installed alone is a thin client,
+ * and `kindling up` then says what to install.
+ */
+async function loadPlatform(): Promise<typeof import('@kindling/platform')> {
+  try {
+    return await import('@kindling/platform');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || !messageOf(error).includes('@kindling/platform')) throw error;
+    throw new KindlingError('KND_INTERNAL', 'kindling up needs the platform, which is not installed: npm install @kindling/platform', { cause: error });
   }
 }
 

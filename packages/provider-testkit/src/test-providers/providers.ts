@@ -1,5 +1,14 @@
 import { connect, type Socket } from 'node:net';
-import { defineProvider, polling, SDK_VERSION, sleep, z, type FeedContext, type FeedInstance, type FeedKindDefinition, type ProviderDefinition } from '@kindling/core';
+import { sleep, z } from '@kindling/core';
+import {
+  defineProvider,
+  polling,
+  SDK_VERSION,
+  type FeedContext,
+  type FeedInstance,
+  type FeedKindDefinition,
+  type ProviderDefinition,
+} from '@kindling/sdk';
 import { MemorySource } from './memory-source.js';
 
 /**

@@ -18,7 +18,7 @@ import {
 } from '@kindling/core';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
-import { describeWithNats, NATS_URL } from '../../../../test/support/services.js';
+import { describeWithNats, NATS_URL } from '@kindling/test-support';
 import { newActivationId, nodeAction } from '../test-support/actions.js';
 import { defaultProxyPath } from '../process/process-container-factory.js';
 import { ProcessRuntime } from '../process/process-runtime.js';

@@ -10,6 +10,7 @@ import type { RunOutcome } from '../runtime/action-runtime.js';
 import { RuntimeStoppedError } from '../runtime/container.js';
 import { defaultProxyPath } from './process-container-factory.js';
 import { ProcessRuntime, type ProcessRuntimeOptions } from './process-runtime.js';
+import { eventually } from '@kindling/test-support';
 
 const runtimes: ProcessRuntime[] = [];
 
@@ -34,11 +35,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Polls `condition` (at most 10 s): for states reached through timers, without asserting how fast. */
-async function eventually(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(condition()).toBe(true);
-}
 
 const PID_ACTION = 'function main() { return { pid: process.pid }; }';
 
@@ -217,7 +213,7 @@ describe('ProcessRuntime', () => {
       const outcome = await run(runtime, nodeAction('first', PID_ACTION));
       expect(`process:${(outcome.response.result as { pid: number }).pid}`).toBe(prewarmed[0]!.id);
       expect(outcome.initTime).toBeDefined();
-      await eventually(() => runtime.stats().containers.some((c) => c.state === 'prewarm' && c.id !== prewarmed[0]!.id));
+      await eventually(() => runtime.stats().containers.some((c) => c.state === 'prewarm' && c.id !== prewarmed[0]!.id), 'a new prewarmed container');
     });
 
     it('does not use a prewarm of another memory size', async () => {
@@ -231,11 +227,11 @@ describe('ProcessRuntime', () => {
       const runtime = await startRuntime({ pauseGraceMs: 20, idleTimeoutMs: 1500 });
       const action = nodeAction('pausing', PID_ACTION);
       const first = await run(runtime, action);
-      await eventually(() => runtime.stats().containers[0]?.state === 'paused');
+      await eventually(() => runtime.stats().containers[0]?.state === 'paused', 'the container paused');
       const second = await run(runtime, action);
       expect(second.response.result).toEqual(first.response.result);
-      await eventually(() => runtime.stats().containers.length === 0);
-      await eventually(() => !isAlive((first.response.result as { pid: number }).pid));
+      await eventually(() => runtime.stats().containers.length === 0, 'no container left');
+      await eventually(() => !isAlive((first.response.result as { pid: number }).pid), 'the first process gone');
     });
 
     it('queues runs beyond capacity and evicts the least recently used idle process', async () => {
@@ -247,7 +243,7 @@ describe('ProcessRuntime', () => {
       expect(ranB.response.statusCode).toBe(0);
       const pidA = (ranA.response.result as { pid: number }).pid;
       expect((ranB.response.result as { pid: number }).pid).not.toBe(pidA);
-      await eventually(() => !isAlive(pidA));
+      await eventually(() => !isAlive(pidA), 'process A gone');
       expect(runtime.stats()).toMatchObject({ memoryUsedMb: 256, queued: 0, containers: [{ state: 'idle', revision: expect.stringContaining('guest/b@') }] });
     });
 
@@ -290,7 +286,7 @@ describe('ProcessRuntime', () => {
         await new Promise((r) => runner.once('exit', r));
         expect(isAlive(orphanPid)).toBe(true);
         await startRuntime({ workDir });
-        await eventually(() => !isAlive(orphanPid));
+        await eventually(() => !isAlive(orphanPid), 'the orphan gone');
         expect(readdirSync(workDir)).toEqual([]);
       } finally {
         runner.kill('SIGKILL');
@@ -301,7 +297,7 @@ describe('ProcessRuntime', () => {
     it('rejects runs interrupted by stop with RuntimeStoppedError rather than recording a failure', async () => {
       const runtime = await startRuntime();
       const running = run(runtime, nodeAction('sleeper', 'function main() { return new Promise(() => {}); }'));
-      await eventually(() => runtime.stats().containers.some((c) => c.state === 'busy'));
+      await eventually(() => runtime.stats().containers.some((c) => c.state === 'busy'), 'a busy container');
       await runtime.stop();
       await expect(running).rejects.toBeInstanceOf(RuntimeStoppedError);
       await expect(run(runtime, nodeAction('late', PID_ACTION))).rejects.toBeInstanceOf(RuntimeStoppedError);

@@ -14,7 +14,7 @@ import { ensureLocalNodeRuntimeImage, NOBODY } from '../node-runtime-image.js';
 
 /**
  * `describe` when a Docker engine answers, else a loud skip on a laptop, or a failure under
- * CI=true (CI starts one, see .ci/run), as test/support/services.ts does for other services.
+ * CI=true (CI starts one, see .ci/run), as @kindling/test-support's service checks do for other services.
  */
 export async function describeWithDocker(): Promise<typeof describe> {
   if (await dockerAvailable()) return describe;

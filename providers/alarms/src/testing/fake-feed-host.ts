@@ -1,6 +1,5 @@
 import {
   type CompleteOptions,
-  createCloudEvent,
   FeedStoppedError,
   silentLogger,
   type CloudEvent,
@@ -8,8 +7,8 @@ import {
   type FeedHandle,
   type FeedInstance,
   type ProviderDefinition,
-} from '@kindling/core';
-import type { FakeClock } from '@kindling/provider-testkit';
+} from '@kindling/sdk';
+import { createCloudEvent, type FakeClock } from '@kindling/provider-testkit';
 
 /** A bus that keeps one event per id, as JetStream's de-duplication window does. */
 export class FakeBus {

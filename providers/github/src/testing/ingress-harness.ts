@@ -3,19 +3,16 @@ import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createApi, NamespaceStore } from '@kindling/api';
+import { createLogger, KindlingError, type CloudEvent, type Clock, type Logger } from '@kindling/sdk';
 import {
-  createLogger,
   decodeJson,
   FeedHost,
-  KindlingError,
   ProviderRegistry,
-  type CloudEvent,
-  type Clock,
   type EventBus,
-  type Logger,
-} from '@kindling/core';
-import { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';
-import { eventually } from '@kindling/provider-testkit';
+  openEmbeddedBackend,
+  type EmbeddedBackend,
+  eventually,
+} from '@kindling/provider-testkit';
 import type { FastifyInstance } from 'fastify';
 import { githubProvider } from '../github-provider.js';
 

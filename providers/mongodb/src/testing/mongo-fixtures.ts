@@ -1,4 +1,4 @@
-import type { ProviderDefinition } from '@kindling/core';
+import type { ProviderDefinition } from '@kindling/sdk';
 import { openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
 
 /**

@@ -2,8 +2,8 @@
 // from the built packages on the embedded backend in the data directory given as argument, says
 // "ready" once started and prints a "." for each event the bus has made durable, so that the
 // test can kill it (SIGKILL: nothing here gets to clean up) in the middle of a transaction.
-import { createLogger, FeedHost, ProviderRegistry } from '@kindling/core';
-import { openEmbeddedBackend } from '@kindling/embedded';
+import { createLogger } from '@kindling/sdk';
+import { FeedHost, ProviderRegistry, openEmbeddedBackend } from '@kindling/provider-testkit';
 import { pgProvider } from '@kindling/postgres';
 
 const [dataDir] = process.argv.slice(2);

@@ -1,5 +1,5 @@
-import { randomId, type EventBus, type KeyValueStore } from '@kindling/core';
-import { eventually, openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
+import { randomId } from '@kindling/sdk';
+import { type EventBus, type KeyValueStore, eventually, openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
 import pg from 'pg';
 import { pgProvider } from '../pg-provider.js';
 
