@@ -204,10 +204,13 @@ export class FeedHost {
   /** A stored record changed: reconcile it if it is this host's, or if it runs here. */
   private changed(feedId: string): void {
     if (this.stopped) return;
-    if (this.owns(feedId) || this.runner.get(feedId) || this.runner.retrying(feedId)) this.reconciler.reconcileSoon(feedId);
+    if (this.owns(feedId) || this.runner.get(feedId) || this.runner.retrying(feedId)) {
+      this.reconciler.reconcileSoon(feedId);
+      this.reportRunning();
+    }
   }
 
-  /** Logs how many feeds run here once the starts and stops under way are done (one line, however many partitions moved). */
+  /** Logs how many feeds run here once the starts and stops under way are done (one line, however many feeds or partitions moved). */
   private reportRunning(): void {
     if (this.reporting) return;
     this.reporting = true;
