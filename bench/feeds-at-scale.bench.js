@@ -189,7 +189,7 @@ async function natsEvents(nc) {
 /** The trigger events the embedded bus logged between `from` and `to`. */
 async function embeddedEvents(dataDir, from, to) {
   const samples = [];
-  const lines = createInterface({ input: createReadStream(join(dataDir, 'bus.log')) });
+  const lines = createInterface({ input: createReadStream(join(dataDir, 'embedded', 'bus.log')) });
   for await (const line of lines) {
     if (!line.includes('"t":"msg"') || !line.includes('kindling.events')) continue;
     const record = JSON.parse(line);
@@ -232,7 +232,7 @@ async function measureWindow(hosts, collect) {
   };
 }
 
-async function run(backend, feeds) {
+async function run(backend, feeds, result) {
   const dir = await mkdtemp(join(tmpdir(), 'kindling-feeds-bench-'));
   const auth = generateAuthKey();
   const env = { KINDLING_CONFIG: join(dir, 'config.json'), KINDLING_LOG_LEVEL: 'info' };
@@ -244,7 +244,6 @@ async function run(backend, feeds) {
     processes.push(proc);
     return { proc, announced: await proc.announced() };
   };
-  const result = { backend, feeds, load: [] };
   try {
     let api;
     let hosts;
@@ -325,7 +324,7 @@ function report(r) {
   console.log(`\n${r.backend}, ${r.feeds.toLocaleString('en')} interval feeds (1 min), window ${WINDOW_S} s`);
   console.log(`  created      triggers ${f(r.triggersPerS)}/s, feeds ${f(r.feedsPerS)}/s (OpenWhisk feed action, ${IN_FLIGHT} in flight); all running ${f(r.allRunningAfterCreateS, 1)} s after the first CREATE`);
   for (const h of r.window) console.log(`  ${h.name.padEnd(12)} CPU ${f(h.cpuPct, 1)} % of a core, RSS ${f(h.rssMb)} MB`);
-  const l = r.lateness;
+  const l = r.lateness ?? {};
   console.log(`  lateness     scheduled → durable: ${l.events} events, p50 ${f(l.p50)} ms, p99 ${f(l.p99)} ms, max ${f(l.max)} ms; skipped ${l.skipped}`);
   console.log(`  feed list    one page of ${r.listPageSize} (status, provider filters, skip 1000): ${f(r.listPageMs, 1)} ms`);
   console.log(`  restart      SIGTERM → every feed running again: ${f(r.restartToRunningS, 1)} s`);
@@ -339,11 +338,12 @@ const sizes = SIZES.length > 0 ? SIZES : QUICK ? [10_000] : [10_000, 100_000];
 let failed = false;
 for (const backend of backends) {
   for (const feeds of sizes) {
+    const result = { backend, feeds, load: [] };
     try {
-      report(await run(backend, feeds));
+      report(await run(backend, feeds, result));
     } catch (error) {
       failed = true;
-      console.error(`${backend} ${feeds}: ${error?.stack ?? error}`);
+      console.error(`${backend} ${feeds}: ${error?.stack ?? error}\n  measured so far: ${JSON.stringify(result)}`);
     }
   }
 }

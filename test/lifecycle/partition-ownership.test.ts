@@ -51,7 +51,7 @@ function probeProvider(probe: Probe) {
 const TTL_MS = 1500;
 const RENEW_MS = 300;
 /** A dead host's partitions are free once its leases expire; the others see that within one renewal. */
-const TAKEOVER_BOUND_MS = TTL_MS + 2 * RENEW_MS + 1000;
+const TAKEOVER_BOUND_MS = TTL_MS + 2 * RENEW_MS + 2000;
 
 interface Backend {
   name: string;

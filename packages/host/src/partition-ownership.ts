@@ -125,10 +125,14 @@ export class PartitionOwnership {
   private async renew(partition: number): Promise<void> {
     const lease = this.held.get(partition);
     if (!lease) return;
+    // Renewed late (a busy event loop): feeds were not started meanwhile, so the partition is reconciled again.
+    const lapsed = lease.expiresAt <= this.now();
     const expiresAt = this.now() + this.options.ttlMs;
     try {
       const revision = await this.options.leases.put(partitionKey(partition), { host: this.options.hostId, expiresAt }, { previousRevision: lease.revision });
-      if (this.held.get(partition) === lease) this.held.set(partition, { ...lease, revision, expiresAt });
+      if (this.held.get(partition) !== lease) return;
+      this.held.set(partition, { ...lease, revision, expiresAt });
+      if (lapsed) this.listener.acquired(partition);
     } catch (error) {
       if (error instanceof KindlingError && error.code === 'KND_CONFLICT') return this.markLost(partition);
       // A store hiccup: keep going while the lease lasts, and give the feeds up once it would have expired.
