@@ -1,4 +1,4 @@
-import { type Clock, EntityStore, type FeedRecord, type KeyValueStore, type Logger, messageOf } from '@kindling/core';
+import { backoffDelay, type Clock, EntityStore, type FeedRecord, type KeyValueStore, type Logger, messageOf } from '@kindling/core';
 import type { CompleteOptions } from '@kindling/sdk';
 import type { ProviderRegistry } from './provider-registry.js';
 import type { FeedContexts } from './feed-contexts.js';
@@ -45,9 +45,22 @@ export class FeedReconciler {
     this.queues.set(feedId, next);
   }
 
-  /** Queues a reconciliation of the feed. */
-  reconcileSoon(feedId: string): void {
-    this.enqueue(feedId, () => this.reconcile(feedId));
+  /**
+   * Queues a reconciliation of the feed. One that fails (the store timed out, say, while a host
+   * starts 100,000 feeds at once) is queued again after a backoff, or the feed would stay as it is
+   * until its record next changes.
+   */
+  reconcileSoon(feedId: string, attempt = 1): void {
+    this.enqueue(feedId, async () => {
+      try {
+        await this.reconcile(feedId);
+      } catch (error) {
+        if (this.stopped) return;
+        const retryInMs = backoffDelay(attempt, { initialMs: 500, maxMs: 30_000 });
+        this.options.log.warn({ feedId, err: messageOf(error), retryInMs }, 'reconciling a feed failed; trying again');
+        setTimeout(() => this.reconcileSoon(feedId, attempt + 1), retryInMs).unref();
+      }
+    });
   }
 
   /** Queues a stop of the feed (its desired state is untouched); resolves once it has stopped. */
