@@ -1,5 +1,6 @@
 import {
-  ActivationStore,
+  KeyValueActivationStore,
+  type ActivationStore,
   EntityStore,
   Subjects,
   decodeJson,
@@ -26,6 +27,8 @@ export interface InvokerOptions {
   bus: EventBus;
   /** The store holding actions and activation records. */
   store: KeyValueStore;
+  /** Where activation records go; default the bounded store on `store` (`KeyValueActivationStore`). */
+  activations?: ActivationStore;
   /** Runs the code actions; started and stopped by its owner, not by the invoker. */
   runtime: ActionRuntime;
   log?: Logger;
@@ -81,7 +84,7 @@ export class Invoker {
 
   async start(): Promise<void> {
     if (this.consumption) return;
-    const [entities, activations] = await Promise.all([EntityStore.open(this.options.store), ActivationStore.open(this.options.store)]);
+    const [entities, activations] = await Promise.all([EntityStore.open(this.options.store), this.options.activations ?? KeyValueActivationStore.open(this.options.store)]);
     this.activations = activations;
     this.executor = new ActionExecutor({
       runtime: this.options.runtime,

@@ -1,4 +1,5 @@
-import { messageOf, scrubSecrets } from '@kindling/sdk';
+import { messageOf } from './errors.js';
+import { scrubSecrets } from './logger.js';
 
 /**
  * The secret parts of a connection string: the whole string, and its password and user info as
