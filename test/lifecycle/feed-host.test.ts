@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { type FeedRecord, z } from '@kindling/core';
+import { Buckets, type FeedRecord, type KeyValueStore, type KvWatch, silentLogger, z } from '@kindling/core';
 import { defineProvider, FeedError, SDK_VERSION } from '@kindling/sdk';
 import type { FeedRepository } from '@kindling/host';
+import { openEmbeddedBackend } from '@kindling/embedded';
 import { eventually, openFeedHarness, type FeedHarness } from '@kindling/provider-testkit';
 
 /**
@@ -59,6 +60,40 @@ function testProvider(calls: Calls) {
       },
     },
   });
+}
+
+/**
+ * The embedded store, except that the watches of the feeds bucket can be ended on demand: what a
+ * host meets when the store's connection drops its watch (the NATS client ends a watch whose
+ * consumer went away). Ending a watch cannot be provoked on the embedded store itself.
+ */
+function endableFeedWatches(store: KeyValueStore): KeyValueStore & { endWatches(): number } {
+  const open = new Set<KvWatch>();
+  return {
+    endWatches() {
+      const ended = open.size;
+      for (const watch of open) watch.stop();
+      open.clear();
+      return ended;
+    },
+    async bucket(name) {
+      const bucket = await store.bucket(name);
+      if (name !== Buckets.feeds) return bucket;
+      return {
+        name: bucket.name,
+        get: (key) => bucket.get(key),
+        put: (key, value, options) => bucket.put(key, value, options),
+        delete: (key, options) => bucket.delete(key, options),
+        keys: (prefix) => bucket.keys(prefix),
+        watch: async (options) => {
+          const watch = await bucket.watch(options);
+          open.add(watch);
+          return watch;
+        },
+      };
+    },
+    close: () => store.close(),
+  };
 }
 
 describe('FeedHost', () => {
@@ -120,7 +155,8 @@ describe('FeedHost', () => {
 
   it('retries a failing feed with backoff and keeps the reason, with secrets scrubbed', async () => {
     const feed = await putFeed({ failTimes: 1, password: 's3cr3t-value' });
-    await newHost('h1');
+    // A backoff long enough for the failing status to be seen before the retry.
+    await harness.startHost({ hostId: 'h1', backoff: { initialMs: 500, maxMs: 500, jitter: 0 } });
     await eventually(async () => (await statusOf(feed.id))?.status === 'failing' && calls.starts.length === 1, 'failing status');
     const failing = await statusOf(feed.id);
     expect(failing?.reason).toContain('source refused us');
@@ -168,5 +204,25 @@ describe('FeedHost', () => {
     await first.stop();
     await eventually(async () => second.runningFeeds().length === 4, 'second host runs every feed', 10_000);
     expect(new Set(second.runningFeeds())).toEqual(new Set(feeds.map((f) => f.id)));
+  });
+
+  it('reopens its watch of the feeds when it ends, so feeds created afterwards still start', async () => {
+    const backend = await openEmbeddedBackend({ log: silentLogger() });
+    const store = endableFeedWatches(backend.store);
+    const own = await openFeedHarness({ providers: [testProvider(calls)], backend: { bus: backend.bus, store }, feedDefaults: { trigger: 'ticks' } });
+    try {
+      const host = await own.startHost({ hostId: 'h1' });
+      const before = await own.putFeed({ everyMs: 60_000 });
+      await eventually(async () => host.runningFeeds().includes(before.id), 'the first feed running');
+      expect(store.endWatches()).toBeGreaterThan(0);
+
+      const after = await own.putFeed({ everyMs: 60_000 }, { trigger: 'later' });
+      await eventually(async () => host.runningFeeds().includes(after.id), 'a feed created after the watch ended running', 10_000);
+      await own.putRecord({ ...before, desired: 'paused', generation: 2 });
+      await eventually(async () => !host.runningFeeds().includes(before.id), 'a pause seen through the reopened watch');
+    } finally {
+      await own.close();
+      await backend.close();
+    }
   });
 });

@@ -9,7 +9,7 @@ import {
   type FeedRecord,
   type KeyValueStore,
 } from '@kindling/core';
-import type { FeedHost } from '@kindling/host';
+import { cursorValue, type FeedHost } from '@kindling/host';
 import { alarmEventId, alarmsProvider, MISFIRE_GRACE_MS, type AlarmCursor } from '@kindling/alarms';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
@@ -66,7 +66,7 @@ function alarmsOnFeedHost(factory: () => BackendFactory): void {
   const putFeed = (params: Record<string, unknown>): Promise<FeedRecord> => harness.putFeed(params, { id: `alarm-${randomId(4)}` });
   const update = (record: FeedRecord, patch: Partial<FeedRecord>): Promise<FeedRecord> => harness.putRecord({ ...record, ...patch, updatedAt: Date.now() });
   const statusOf = (feedId: string) => harness.statusOf(feedId);
-  const cursorOf = async (feedId: string) => (await harness.repo.cursors.get(feedId))?.value as AlarmCursor | undefined;
+  const cursorOf = async (feedId: string) => cursorValue((await harness.repo.cursors.get(feedId))?.value) as AlarmCursor | undefined;
   const scheduledTimes = () => events.map((e) => Date.parse(e.time)).sort((a, b) => a - b);
 
   /** Each event is the slot it claims: one second apart, id derived from feed and scheduled time. */

@@ -19,6 +19,7 @@ import { registerRuleRoutes } from './routes/rule-routes.js';
 import { registerSystemPackageRoutes } from './routes/system-package-routes.js';
 import { registerTriggerRoutes } from './routes/trigger-routes.js';
 import { ActionInvoker } from './services/action-invoker.js';
+import { FeedCatalog } from './services/feed-catalog.js';
 import { FeedService } from './services/feed-service.js';
 
 /** GitHub's largest webhook payload. */
@@ -50,6 +51,7 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
     FeedRepository.open(deps.store),
   ]);
   const metrics = new ApiMetrics();
+  const catalog = await FeedCatalog.open(repo, deps.log);
   const ctx: ApiContext = {
     deps,
     log: deps.log,
@@ -57,7 +59,7 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
     activations,
     namespaces,
     metrics,
-    feeds: new FeedService({ registry: deps.registry, entities, repo, log: deps.log, publicUrl: deps.publicUrl, metrics }),
+    feeds: new FeedService({ registry: deps.registry, entities, repo, catalog, log: deps.log, publicUrl: deps.publicUrl, metrics }),
     invoker: new ActionInvoker(deps.bus, activations),
     blockingTimeoutMs: deps.blockingTimeoutMs ?? DEFAULT_BLOCKING_TIMEOUT_MS,
   };
@@ -71,6 +73,7 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   app.decorateRequest('caller', null);
+  app.addHook('onClose', () => catalog.close());
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -187,6 +187,28 @@ describe('feeds: lifecycle through the OpenWhisk feed action, the one-step trigg
     expect((await trigger('t')).feedId).toBeUndefined();
   });
 
+  it('lists feeds a page at a time, filtered by status, provider and trigger prefix, newest change first', async () => {
+    const names = ['night-1', 'night-2', 'night-3', 'day-1', 'day-2'];
+    for (const name of names) {
+      await call('PUT', `/api/v1/namespaces/_/triggers/${name}`, { feed: { provider: 'testkit', kind: 'ticker', params: { everyMs: 60_000 } } });
+    }
+    await call('POST', '/api/v1/namespaces/_/feeds/day-2', { action: 'pause' });
+    const triggersOf = async (query: string) => ((await call('GET', `/api/v1/namespaces/_/feeds${query}`)).json() as Array<{ trigger: string }>).map((f) => f.trigger);
+
+    expect(await triggersOf('')).toEqual(['day-2', 'day-1', 'night-3', 'night-2', 'night-1']);
+    expect(await triggersOf('?limit=2&skip=1')).toEqual(['day-1', 'night-3']);
+    expect(await triggersOf('?trigger=night-')).toEqual(['night-3', 'night-2', 'night-1']);
+    expect(await triggersOf('?provider=other')).toEqual([]);
+    expect((await call('GET', '/api/v1/namespaces/_/feeds?count=true&trigger=day')).json()).toEqual({ feeds: 2 });
+    await eventually(async () => (await triggersOf('?status=paused')).join() === 'day-2', 'the paused feed found by its status');
+    await eventually(async () => (await triggersOf('?status=active&provider=testkit')).length === 4, 'the active feeds found by their status');
+
+    const bad = await call('GET', '/api/v1/namespaces/_/feeds?status=sleeping');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toContain("'status'");
+    expect((await call('GET', '/api/v1/namespaces/_/feeds?limit=500')).statusCode).toBe(400);
+  });
+
   it('routes /hooks/<provider>/<feed id> to the feed: raw body, 404, 413, provider error status, 503 on a crash', async () => {
     const put = await call('PUT', '/api/v1/namespaces/_/triggers/pushes', { feed: { provider: 'testkit', kind: 'webhook', params: { secret: 'hook-secret' } } });
     const feedId = put.json().feedId;

@@ -70,7 +70,7 @@ export class BucketMirror<T> {
         throw new Error('the watch ended');
       } catch (error) {
         if (this.stopped) return;
-        // Without a first snapshot the engine cannot serve a single event: let start() fail.
+        // Without a first snapshot the owner cannot serve anything: let start() fail.
         if (!initialized) return failStart(error);
         const delayMs = backoffDelay(attempt++, { initialMs: 200, maxMs: 10_000 });
         this.log.warn({ bucket: this.bucket.name, err: messageOf(error), retryInMs: delayMs }, 'bucket watch lost; reopening');

@@ -13,6 +13,6 @@ export { FeedHarness, openFeedHarness, type FeedHarnessOptions, type HarnessHost
 
 // The host side a provider's own tests reach for (validating params as the API does, a feed
 // record, the bus and store of a harness), so that a provider imports the SDK and this kit alone.
-export { ProviderRegistry, FeedHost, FeedRepository } from '@kindling/host';
+export { ProviderRegistry, FeedHost, FeedRepository, cursorValue } from '@kindling/host';
 export { createCloudEvent, decodeJson, Streams, type EventBus, type FeedRecord, type KeyValueStore } from '@kindling/core';
 export { openEmbeddedBackend, type EmbeddedBackend } from '@kindling/embedded';

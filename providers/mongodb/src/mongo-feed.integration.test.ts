@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomId, silentLogger } from '@kindling/sdk';
-import { ProviderRegistry, type FeedRepository, eventually, type FeedHarness } from '@kindling/provider-testkit';
+import { cursorValue, ProviderRegistry, type FeedRepository, eventually, type FeedHarness } from '@kindling/provider-testkit';
 import { MongoClient, type Db } from 'mongodb';
 import { parseToken, serializeToken, type MongoChange, type MongoCursor } from './change-event.js';
 import { GAP_EVENT_TYPE } from './mongo-change-feed.js';
@@ -152,7 +152,7 @@ describeMongo('mongodb/changes feed (against a real replica set)', () => {
     await streaming(lenient.id);
     await harness.stopHost(first);
     for (const feed of [strict, lenient]) {
-      const stored = (await repo.cursors.get(feed.id))?.value as MongoCursor;
+      const stored = cursorValue((await repo.cursors.get(feed.id))?.value) as MongoCursor;
       await repo.cursors.put(feed.id, { token: serializeToken(ancientToken(parseToken(stored.token))), time: '2020-01-01T00:00:00.000Z' });
     }
     const { events, consumption } = await harness.collectEvents<MongoChange>({ trigger: 'lost-lenient' });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { silentLogger } from '@kindling/sdk';
-import { type FeedRecord, type FeedRepository, type ProviderRegistry, eventually, type FeedHarness } from '@kindling/provider-testkit';
+import { cursorValue, type FeedRecord, type FeedRepository, type ProviderRegistry, eventually, type FeedHarness } from '@kindling/provider-testkit';
 import { eventIdOf, type MongoChange, type MongoCursor } from './change-event.js';
 import { GAP_EVENT_TYPE } from './mongo-change-feed.js';
 import { createMongoProvider } from './mongo-provider.js';
@@ -32,7 +32,7 @@ describe('mongodb/changes feed (against a test double of the driver)', () => {
 
   const createFeed = (params: Record<string, unknown>, trigger = 'changes') => harness.putFeed({ uri: URI, database: 'shop', collection: 'orders', ...params }, { trigger });
   const host = (id = 'h1') => harness.startHost({ hostId: id });
-  const storedCursor = async (feed: FeedRecord) => (await repo.cursors.get(feed.id))?.value as MongoCursor | undefined;
+  const storedCursor = async (feed: FeedRecord) => cursorValue((await repo.cursors.get(feed.id))?.value) as MongoCursor | undefined;
   const streaming = (count: number) => eventually(() => rs.watches.length >= count, `${count} watch(es)`);
 
   it('fires the changes asked for, with ids derived from their resume tokens and the change as relaxed Extended JSON', async () => {

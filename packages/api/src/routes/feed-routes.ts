@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api-context.js';
 import { ownNamespace } from '../http/caller.js';
 import { bodyObject } from '../http/json-body.js';
-import { booleanQuery, type Query } from '../http/query.js';
+import { booleanQuery, listQuery, type Query } from '../http/query.js';
 
 type FeedRoute = { Params: { ns: string; trigger: string }; Querystring: Query };
 
@@ -15,14 +15,28 @@ const feedPutSchema = z.strictObject({
 
 const feedActionSchema = z.strictObject({ action: z.enum(['pause', 'unpause']) });
 
+const feedFilterSchema = z.object({
+  status: z.enum(['pending', 'active', 'paused', 'failing', 'disabled']).optional(),
+  provider: z.string().min(1).max(256).optional(),
+  trigger: z.string().min(1).max(256).optional(),
+});
+
 /**
  * Kindling's REST surface for feeds, addressed by the trigger they feed (a trigger has at most
- * one): `GET /feeds`, and `GET | PUT | DELETE | POST /feeds/{trigger}`.
+ * one): `GET /feeds` (paged and filtered), and `GET | PUT | DELETE | POST /feeds/{trigger}`.
  */
 export function registerFeedRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { feeds, entities } = ctx;
 
-  app.get<{ Params: { ns: string } }>('/namespaces/:ns/feeds', async (request) => feeds.list(ownNamespace(request, request.params.ns)));
+  /** A page of feeds (`limit`, `skip`; `count=true` for the total), filtered by `status`, `provider` and a `trigger` name prefix. */
+  app.get<{ Params: { ns: string }; Querystring: Query }>('/namespaces/:ns/feeds', async (request) => {
+    const namespace = ownNamespace(request, request.params.ns);
+    const page = listQuery(request.query, 'feeds');
+    const { status, provider, trigger } = parseWith(feedFilterSchema, { status: request.query.status, provider: request.query.provider, trigger: request.query.trigger });
+    const filter = { ...(status ? { status } : {}), ...(provider ? { provider } : {}), ...(trigger ? { triggerPrefix: trigger } : {}) };
+    const { feeds: list, total } = await feeds.list(namespace, filter, page.count ? { skip: 0, limit: 0 } : page);
+    return page.count ? { feeds: total } : list;
+  });
 
   app.get<FeedRoute>('/namespaces/:ns/feeds/:trigger', async (request) => {
     const namespace = ownNamespace(request, request.params.ns);

@@ -14,8 +14,9 @@ import {
   type Versioned,
 } from '@kindling/core';
 import { SECRET_MASK, type CursorStore } from '@kindling/sdk';
-import { guardedCall, type FeedRepository, type ProviderRegistry } from '@kindling/host';
+import { cursorValue, guardedCall, type FeedRepository, type ProviderRegistry } from '@kindling/host';
 import type { ApiMetrics } from '../http/api-metrics.js';
+import type { FeedCatalog, FeedFilter } from './feed-catalog.js';
 import { validateFeedParams, type FeedSpec } from './validate-feed-params.js';
 
 export const FEED_LIFECYCLE_EVENTS = ['CREATE', 'READ', 'UPDATE', 'DELETE', 'PAUSE', 'UNPAUSE'] as const;
@@ -54,6 +55,7 @@ export interface FeedServiceOptions {
   registry: ProviderRegistry;
   entities: EntityStore;
   repo: FeedRepository;
+  catalog: FeedCatalog;
   log: Logger;
   publicUrl: string;
   metrics: ApiMetrics;
@@ -113,7 +115,9 @@ export class FeedService {
 
   /** Stores a prepared record; the trigger must already point at it. */
   async store(record: FeedRecord): Promise<void> {
-    await this.repo.feeds.put(record.id, record, { previousRevision: 0 });
+    const revision = await this.repo.feeds.put(record.id, record, { previousRevision: 0 });
+    // So that a list right after the create shows it.
+    await this.options.catalog.reflects(revision);
     this.options.log.info({ feedId: record.id, namespace: record.namespace, trigger: record.trigger, provider: record.provider, kind: record.kind }, 'feed created');
   }
 
@@ -204,21 +208,21 @@ export class FeedService {
   async markDeleted(feedId: string): Promise<FeedRecord | null> {
     const entry = await this.repo.feeds.get(feedId);
     if (!entry || entry.value.desired === 'deleted') return entry?.value ?? null;
-    const { value } = await this.repo.feeds.update(feedId, (current) => {
+    const { value, revision } = await this.repo.feeds.update(feedId, (current) => {
       const base = current ?? entry.value;
       return { ...base, desired: 'deleted', generation: base.generation + 1, updatedAt: Date.now() };
     });
+    await this.options.catalog.reflects(revision);
     this.options.log.info({ feedId }, 'feed deletion requested');
     return value;
   }
 
-  /** Every live feed of a namespace, found through its triggers (feeds are keyed by id, not namespace). */
-  async list(namespace: string): Promise<FeedView[]> {
-    const triggers = await this.options.entities.list('triggers', namespace);
-    const entries = await Promise.all(triggers.flatMap((t) => (t.feedId ? [this.repo.feeds.get(t.feedId)] : [])));
+  /** A page of a namespace's live feeds that pass `filter`, newest change first, and how many pass in all. */
+  async list(namespace: string, filter: FeedFilter, page: { skip: number; limit: number }): Promise<{ feeds: FeedView[]; total: number }> {
+    const { ids, total } = this.options.catalog.list(namespace, filter, page);
+    const entries = await Promise.all(ids.map((id) => this.repo.feeds.get(id)));
     const records = entries.flatMap((entry) => (entry && entry.value.desired !== 'deleted' ? [entry.value] : []));
-    records.sort((a, b) => b.updatedAt - a.updatedAt);
-    return Promise.all(records.map((record) => this.view(record, { describe: false })));
+    return { feeds: await Promise.all(records.map((record) => this.view(record, { describe: false }))), total };
   }
 
   /** The live feed of a trigger, or a 404 that says which part is missing. */
@@ -304,7 +308,7 @@ export class FeedService {
     if (!describe) return {};
     const abort = new AbortController();
     const cursor: CursorStore = {
-      get: async <T>() => (await this.repo.cursors.get(record.id))?.value as T | undefined,
+      get: async <T>() => cursorValue((await this.repo.cursors.get(record.id))?.value) as T | undefined,
       set: async () => {
         throw new KindlingError('KND_INTERNAL', 'describe() may read the cursor but not change it');
       },

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { entityPath } from '../api-client.js';
 import { usageError } from '../exit-codes.js';
 import { collectParam, gatherParams, type ParamFlags } from '../params.js';
@@ -14,6 +14,12 @@ interface FeedSummary {
   status?: { status?: string; reason?: string; fires?: number; lastFireAt?: number };
 }
 
+interface FeedListFlags extends ListFlags {
+  status?: string;
+  provider?: string;
+  trigger?: string;
+}
+
 /**
  * A feed is named by its trigger (a trigger has at most one). A feed is created with its
  * trigger: `kindling trigger create <name> --feed provider/kind -p ...`.
@@ -23,11 +29,14 @@ export function registerFeedCommands(program: Command, runtime: CliRuntime, user
   const context = (command: Command) => commandContext(runtime, command, userAgent);
 
   addListOptions(group.command('list'))
-    .description('list feeds with their status')
-    .action(async (flags: ListFlags, command: Command) => {
+    .description('list feeds with their status, most recently changed first')
+    .addOption(new Option('--status <status>', 'only feeds in this status').choices(['pending', 'active', 'paused', 'failing', 'disabled']))
+    .option('--provider <name>', 'only feeds of this provider')
+    .option('--trigger <prefix>', 'only feeds whose trigger name starts with this')
+    .action(async (flags: FeedListFlags, command: Command) => {
       const ctx = context(command);
       const { body } = await (await ctx.api()).request<FeedSummary[]>('GET', entityPath('feeds', ''), {
-        query: { limit: flags.limit, skip: flags.skip },
+        query: { limit: flags.limit, skip: flags.skip, status: flags.status, provider: flags.provider, trigger: flags.trigger },
       });
       ctx.out.list(body, [
         { header: 'trigger', value: (f) => f.trigger },
