@@ -2,8 +2,9 @@ import {
   ActivationStore,
   EntityStore,
   Subjects,
+  backoffDelay,
+  deadLetterMessage,
   decodeJson,
-  decodeToken,
   encodeJson,
   isActivationId,
   messageOf,
@@ -11,6 +12,7 @@ import {
   silentLogger,
   z,
   type ActivationRecord,
+  type BackoffOptions,
   type BusMessage,
   type Consumption,
   type EventBus,
@@ -55,6 +57,9 @@ const invocationSchema = z.object({
 
 /** When an invocation interrupted by a shutdown comes back (not at once: this invoker is going away). */
 const INTERRUPTED_REDELIVERY_MS = 2_000;
+
+/** When an invocation that failed inside the platform is delivered again: 1 s, doubling, at most 30 s. */
+const RETRY_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000 };
 
 /** Records computed but not yet stored (the store failed): a redelivery stores them instead of running again. */
 const MAX_UNSTORED_RECORDS = 1000;
@@ -155,7 +160,7 @@ export class Invoker {
       }
       this.log.error({ activationId, err: messageOf(error), delivery: message.deliveryCount }, 'invocation failed inside the platform');
       if (message.deliveryCount >= (this.options.maxDeliveries ?? 5)) await this.deadLetter(message, messageOf(error));
-      else message.nak(Math.min(30_000, 500 * 2 ** message.deliveryCount));
+      else message.nak(backoffDelay(message.deliveryCount, RETRY_BACKOFF));
     } finally {
       clearInterval(heartbeat);
       this.inFlight.delete(activationId);
@@ -177,18 +182,10 @@ export class Invoker {
     this.options.bus.notify(Subjects.activationDone(record.namespace, record.activationId), encodeJson(record));
   }
 
-  /** Parks a message that cannot be handled on the dead-letter subject, with the reason, and drops it. */
+  /** Parks a message that cannot be handled in the dead letters, with the reason, and drops it (or retries, if they cannot take it). */
   private async deadLetter(message: BusMessage, reason: string): Promise<void> {
-    this.log.error({ subject: message.subject, reason }, 'invocation sent to the dead letters');
-    const [namespace = 'unknown', action = 'unknown'] = message.subject.split('.').slice(2).map(decodeToken);
-    try {
-      await this.options.bus.publish(Subjects.deadLetter('invoke', namespace, action), message.data, {
-        headers: { 'kindling-reason': reason.slice(0, 1000), 'kindling-subject': message.subject },
-      });
-      message.term();
-    } catch (error) {
-      this.log.error({ err: messageOf(error) }, 'could not publish to the dead letters; will retry');
-      message.nak(5_000);
-    }
+    const outcome = await deadLetterMessage(this.options.bus, 'invoke', message, reason, RETRY_BACKOFF);
+    if ('deadLetter' in outcome) this.log.error({ subject: message.subject, deadLetter: outcome.deadLetter, reason }, 'invocation sent to the dead letters');
+    else this.log.error({ subject: message.subject, reason, err: messageOf(outcome.error), retryInMs: outcome.retryInMs }, 'could not dead-letter an invocation');
   }
 }
