@@ -70,6 +70,11 @@ export { connection } from './patterns.js';
 /** Options of `connection`. */
 export type { ConnectionOptions } from './patterns.js';
 
+/** Compiles a tenant's MongoDB query into a filter that may query, never run code (rules, feed `filter` params). */
+export { compileQueryFilter } from './query-filter.js';
+/** A compiled query filter. */
+export type { QueryFilter } from './query-filter.js';
+
 /** What a secret feed parameter reads as wherever it is shown. */
 export { SECRET_MASK } from './secret-mask.js';
 
