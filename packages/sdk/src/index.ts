@@ -75,6 +75,11 @@ export { compileQueryFilter } from './query-filter.js';
 /** A compiled query filter. */
 export type { QueryFilter } from './query-filter.js';
 
+/** The secret parts of a connection string (user info, password, raw and decoded), to scrub from messages. */
+export { connectionSecrets } from './connection-secrets.js';
+/** An error whose message has every secret of a connection string replaced, its driver code kept. */
+export { scrubbedError } from './connection-secrets.js';
+
 /** What a secret feed parameter reads as wherever it is shown. */
 export { SECRET_MASK } from './secret-mask.js';
 

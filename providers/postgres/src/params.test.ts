@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseWith } from '@kindling/sdk';
-import { connectionSecrets, scrubbedError } from './connection-secrets.js';
+import { connectionSecrets, parseWith, scrubbedError } from '@kindling/sdk';
 import { pgChangesParams, replicationNameFor } from './params.js';
 import { walLevelProblem } from './source-checks.js';
 import { parseTableName, quoteTableName } from './table-name.js';

@@ -1,6 +1,5 @@
-import { defineFeedKind, defineProvider, FeedError, FeedParamError, SDK_VERSION } from '@kindling/sdk';
+import { defineFeedKind, defineProvider, FeedError, FeedParamError, scrubbedError, SDK_VERSION } from '@kindling/sdk';
 import { ChangeStream } from './change-stream.js';
-import { scrubbedError } from './connection-secrets.js';
 import { formatLsn } from './lsn.js';
 import { pgChangesParams, replicationNameFor, type PgChangesParams } from './params.js';
 import { ReplicationClient } from './replication-client.js';
