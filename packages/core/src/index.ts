@@ -13,6 +13,7 @@ export { assertBucketName, assertKey } from './kv-names.js';
 export { JsonBucket, type Versioned } from './json-bucket.js';
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { BoundedCache } from './bounded-cache.js';
 export { deadLetterMessage, DeadLetterHeaders, headerValue, publishDeadLetter, type DeadLetterKind, type DeadLetterOutcome } from './dead-letter.js';
 export { createLogger, type CreateLoggerOptions, type Logger, REDACTED_PATHS, scrubbingLogger, scrubSecrets, silentLogger } from './logger.js';
 export { activationIdFor, activationTime, deterministicId, isActivationId, randomActivationId, randomId, ruleActivationId, triggerActivationId } from './ids.js';

@@ -111,6 +111,8 @@ export type { Clock } from '@kindling/core';
 export type { TimerHandle } from '@kindling/core';
 /** Waits on a clock, ending early (rejecting) when the signal aborts. */
 export { sleep } from '@kindling/core';
+/** A map bounded in size, evicting the entry set longest ago: for a provider's caches. */
+export { BoundedCache } from '@kindling/core';
 /** The real clock. */
 export { systemClock } from '@kindling/core';
 /** The CloudEvents 1.0 envelope of every event a feed fires. */

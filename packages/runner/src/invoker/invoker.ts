@@ -1,5 +1,6 @@
 import {
   ActivationStore,
+  BoundedCache,
   EntityStore,
   Subjects,
   backoffDelay,
@@ -73,7 +74,7 @@ const MAX_UNSTORED_RECORDS = 1000;
 export class Invoker {
   private readonly log: Logger;
   private readonly inFlight = new Set<string>();
-  private readonly unstored = new Map<string, ActivationRecord>();
+  private readonly unstored = new BoundedCache<string, ActivationRecord>(MAX_UNSTORED_RECORDS);
   private consumption: Consumption | null = null;
   private activations: ActivationStore | null = null;
   private executor: ActionExecutor | null = null;
@@ -172,7 +173,6 @@ export class Invoker {
       await this.activations!.put(record);
       this.unstored.delete(record.activationId);
     } catch (error) {
-      if (this.unstored.size >= MAX_UNSTORED_RECORDS) this.unstored.delete(this.unstored.keys().next().value!);
       this.unstored.set(record.activationId, record);
       throw error;
     }
