@@ -4,13 +4,28 @@
 // alternate so that a noisy machine colours both alike. 256-byte messages with a msgId each,
 // 1024 publishes in flight; medians of 3 runs. Bounded: at most COUNT messages and MAX_SECONDS
 // per run. NATS work happens in a scope of its own, deleted at the end. Needs `npm run build`.
+//
+// Then the embedded backend's growth: 10k, 100k and 1M events (BENCH_GROWTH, comma-separated)
+// published while one consumer acks them, each size in a fresh process and data directory:
+// throughput and resident memory, to show how they change with the number of events.
+//
+// BENCH_EMBEDDED_BASELINE=<path to another build's packages/embedded/dist/index.js> measures the
+// embedded rows on that build too, in the same run (growth only up to 100k on it: the record-log
+// backend held every event in memory). How to make one is in packages/embedded/README.md.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AckPolicy, connect, nanos, RetentionPolicy, StorageType } from 'nats';
 import { Subjects, silentLogger } from '../packages/core/dist/index.js';
 import { connectNatsBackend } from '../packages/nats/dist/index.js';
-import { openEmbeddedBackend } from '../packages/embedded/dist/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const EMBEDDED = join(here, '../packages/embedded/dist/index.js');
+const BASELINE = process.env.BENCH_EMBEDDED_BASELINE;
+const GROWTH = (process.env.BENCH_GROWTH ?? '10000,100000,1000000').split(',').map(Number);
+const BASELINE_GROWTH_MAX = 100_000;
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const COUNT = Number(process.env.BENCH_COUNT ?? 30_000);
@@ -113,7 +128,8 @@ async function benchNats() {
   return Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]));
 }
 
-async function benchEmbedded(dataDir) {
+async function benchEmbedded(module, dataDir) {
+  const { openEmbeddedBackend } = await import(module);
   const backend = await openEmbeddedBackend({ log, ...(dataDir ? { dataDir } : {}) });
   const publish = [];
   const consume = [];
@@ -129,6 +145,20 @@ async function benchEmbedded(dataDir) {
   return { publish: median(publish), consume: median(consume) };
 }
 
+/** One size of the growth figure, in a process of its own (see support/embedded-growth.js). */
+async function growthPoint(module, count) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kindling-growth-'));
+  try {
+    const result = spawnSync(process.execPath, ['--expose-gc', join(here, 'support/embedded-growth.js'), String(count), dataDir, module], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`the growth run of ${count} failed: ${result.stderr}`);
+    return JSON.parse(result.stdout.trim().split('\n').pop());
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const builds = [['@kindling/embedded', EMBEDDED], ...(BASELINE ? [['baseline embedded', BASELINE]] : [])];
+console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`${COUNT} messages of ${payload.length} B per run, ${IN_FLIGHT} publishes / ${CONSUME_IN_FLIGHT} handlers in flight, median of ${RUNS} runs\n`);
 const nats = await benchNats();
 line('raw JetStream publish (msgID, file storage)', nats.raw);
@@ -136,15 +166,28 @@ line('@kindling/nats bus.publish', nats.bus, `  (${Math.round((nats.bus / nats.r
 line('raw JetStream consume() + ack', nats.rawConsume);
 line('@kindling/nats bus.consume + ack', nats.busConsume, `  (${Math.round((nats.busConsume / nats.rawConsume) * 100)} % of raw)`);
 
-const memory = await benchEmbedded();
-line('@kindling/embedded bus.publish (memory)', memory.publish);
-line('@kindling/embedded bus.consume + ack (memory)', memory.consume);
-
-const dataDir = await mkdtemp(join(tmpdir(), 'kindling-bench-'));
-try {
-  const disk = await benchEmbedded(dataDir);
-  line('@kindling/embedded bus.publish (data dir, no fsync)', disk.publish);
-  line('@kindling/embedded bus.consume + ack (data dir)', disk.consume);
-} finally {
-  await rm(dataDir, { recursive: true, force: true });
+for (const [name, module] of builds) {
+  const memory = await benchEmbedded(module);
+  line(`${name} bus.publish (memory)`, memory.publish);
+  line(`${name} bus.consume + ack (memory)`, memory.consume);
+  const dataDir = await mkdtemp(join(tmpdir(), 'kindling-bench-'));
+  try {
+    const disk = await benchEmbedded(module, dataDir);
+    line(`${name} bus.publish (data dir)`, disk.publish);
+    line(`${name} bus.consume + ack (data dir)`, disk.consume);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 }
+
+console.log('\nembedded backend on a data directory: N events published while one consumer acks them, one process per N');
+console.log(`${'build'.padEnd(20)} ${'events'.padStart(10)} ${'publish'.padStart(14)} ${'end to end'.padStart(14)} ${'RSS at end'.padStart(11)} ${'peak RSS'.padStart(9)} ${'file'.padStart(8)}`);
+for (const count of GROWTH) {
+  for (const [name, module] of builds) {
+    if (module === BASELINE && count > BASELINE_GROWTH_MAX) continue;
+    const point = await growthPoint(module, count);
+    const mb = (value) => `${Math.round(value)} MB`;
+    console.log(`${name.padEnd(20)} ${count.toLocaleString('en-US').padStart(10)} ${fmt(point.publishRate)} ${fmt(point.endToEndRate)} ${mb(point.rssMb).padStart(11)} ${mb(point.peakRssMb).padStart(9)} ${(point.dbMb === null ? '–' : mb(point.dbMb)).padStart(8)}`);
+  }
+}
+console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

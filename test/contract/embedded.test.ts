@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, Streams, Subjects, type KvChange } from '@kindling/core';
@@ -105,7 +105,7 @@ describe('embedded backend across a restart on the same data directory', () => {
     await inbox.waitFor(1);
     await pause(50);
 
-    // Twice: the first reopen compacts the log, the second reads the compacted one.
+    // Twice: what the first reopen wrote is read by the second.
     for (let i = 0; i < 2; i++) {
       const next = await reopen();
       expect(await next.bus.publish(Subjects.event('guest', 't'), text('e'), { msgId: 'alarm-1' })).toEqual({ ...event, duplicate: true });
@@ -147,15 +147,29 @@ describe('embedded backend across a restart on the same data directory', () => {
     expect(seen.filter((c) => c !== 'initialized').map((c) => (c as KvChange).key).sort()).toEqual(['guest.a', 'guest.b', 'guest.c']);
   });
 
-  it('ignores a torn last line, as a crash in the middle of a write leaves it', async () => {
-    const bucket = await (await reopen()).store.bucket('kindling_cursors');
-    await bucket.put('feed.1', text('cursor-1'));
-    await backend!.close();
-    backend = undefined;
-    await appendFile(join(dataDir, 'kv', 'kindling_cursors.log'), '{"r":9,"k":"feed.1","v":"Y3');
-    const reopened = await (await reopen()).store.bucket('kindling_cursors');
-    expect(str((await reopened.get('feed.1'))!.value)).toBe('cursor-1');
-    expect(await readFile(join(dataDir, 'kv', 'kindling_cursors.log'), 'utf8')).not.toContain('"r":9');
+  it('refuses a data directory of the record-log format, saying what to do, and touches nothing in it', async () => {
+    // The files the record-log backend (before SQLite) wrote: JSON lines setting pieces of state.
+    const busLog = ['{"t":"seq","s":"KINDLING_EVENTS","q":1}', `{"t":"msg","s":"KINDLING_EVENTS","q":1,"j":"kindling.events.guest.t","d":"${Buffer.from('e').toString('base64')}","ts":${Date.now()}}`, '{"t":"con","n":"rules","s":"KINDLING_EVENTS","f":"kindling.events.>","w":30000}', ''].join('\n');
+    const actionsLog = `{"r":1}\n{"r":1,"k":"guest.a","v":"${Buffer.from('{}').toString('base64')}"}\n`;
+    await mkdir(join(dataDir, 'kv'), { recursive: true });
+    await writeFile(join(dataDir, 'bus.log'), busLog);
+    await writeFile(join(dataDir, 'kv', 'kindling_actions.log'), actionsLog);
+
+    const refusal = openEmbeddedBackend({ dataDir, log });
+    await expect(refusal).rejects.toMatchObject({ code: 'KND_STORE_UNAVAILABLE', field: 'dataDir' });
+    const message = ((await refusal.catch((error: unknown) => error)) as Error).message;
+    expect(message).toContain('record-log format');
+    expect(message).toContain(`mv ${dataDir} ${dataDir}.old`);
+    expect(message).toContain('--data-dir');
+    expect(await readFile(join(dataDir, 'bus.log'), 'utf8')).toBe(busLog);
+    expect(await readFile(join(dataDir, 'kv', 'kindling_actions.log'), 'utf8')).toBe(actionsLog);
+    expect((await readdir(dataDir)).sort()).toEqual(['bus.log', 'kv']);
+
+    // Moved aside, as the message says: the directory opens (the lock was released).
+    await rm(join(dataDir, 'bus.log'));
+    await rm(join(dataDir, 'kv'), { recursive: true });
+    const { store } = await reopen();
+    expect(await (await store.bucket('kindling_actions')).get('guest.a')).toBeNull();
   });
 
   it('refuses a second backend on a data directory in use, and takes over after close', async () => {

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   KND_BUS_UNAVAILABLE: { status: 503, title: 'Event bus unavailable' },
   KND_STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
   KND_TIMEOUT: { status: 504, title: 'Timed out' },
+  /** A runner has more work waiting than it accepts: nothing was done, try again later. */
+  KND_OVERLOADED: { status: 503, title: 'Overloaded' },
   /** A client (the CLI) could not reach the API: refused, reset, or no answer in time. */
   KND_UNREACHABLE: { status: 503, title: 'Service unreachable' },
   KND_INTERNAL: { status: 500, title: 'Internal error' },

@@ -7,6 +7,18 @@ export { assertEntityName, decodeToken, encodeToken, entityNameSchema, formatQua
 export { type BucketName, Buckets, entityKey, namespaceKeyPrefix, Streams, Subjects } from './subjects.js';
 export { assertFilter, assertSubject, filterCovers, filtersOverlap, subjectMatches } from './subject-filter.js';
 export { type BusMessage, type ConsumeOptions, type Consumption, decodeJson, decoder, encodeJson, encoder, type EventBus, type Listener, type MessageHandler, type PublishAck, type PublishOptions } from './bus.js';
+export {
+  allStreams,
+  assertPayloadSize,
+  checkConsumeOptions,
+  type CheckedConsumeOptions,
+  DEFAULT_ACK_WAIT_MS,
+  DUPLICATE_WINDOW_MS,
+  isWorkQueue,
+  MAX_PAYLOAD_BYTES,
+  type StreamDefinition,
+  streamOfSubject,
+} from './bus-contract.js';
 export { type KeyValueStore, type KvBucket, type KvChange, type KvEntry, type KvWatch, type KvWatchOptions } from './store.js';
 export { KvChangeQueue } from './kv-change-queue.js';
 export { assertBucketName, assertKey } from './kv-names.js';
@@ -19,7 +31,7 @@ export { createLogger, type CreateLoggerOptions, type Logger, REDACTED_PATHS, sc
 export { activationIdFor, activationTime, deterministicId, isActivationId, randomActivationId, randomId, ruleActivationId, triggerActivationId } from './ids.js';
 export { type CloudEvent, createCloudEvent, type NewEvent } from './cloudevent.js';
 export { annotation, bumpVersion, type EntityBase, type EntityPath, fromParams, type KeyValue, keyValueSchema, keyValuesSchema, toParams } from './model/common.js';
-export { type ActionExec, actionExecSchema, ActionLimitBounds, type ActionLimits, actionLimitsSchema, type ActionPut, actionPutSchema, type ActionRecord, actionRevision, type BlackboxExec, type CodeExec, defaultLimits, MAX_PAYLOAD_BYTES, MAX_RESULT_BYTES, MAX_SEQUENCE_LENGTH, NODE_KINDS, type SequenceExec } from './model/action.js';
+export { type ActionExec, actionExecSchema, ActionLimitBounds, type ActionLimits, actionLimitsSchema, type ActionPut, actionPutSchema, type ActionRecord, actionRevision, type BlackboxExec, type CodeExec, defaultLimits, MAX_RESULT_BYTES, MAX_SEQUENCE_LENGTH, NODE_KINDS, type SequenceExec } from './model/action.js';
 export { type ReducedRule, type RuleStatus, type TriggerPut, triggerPutSchema, type TriggerRecord } from './model/trigger.js';
 export { type RulePut, rulePutSchema, type RuleRecord, ruleStatusChangeSchema } from './model/rule.js';
 export { type FeedDesiredState, type FeedRecord, type FeedStatusName, type FeedStatusRecord } from './model/feed.js';

@@ -7,10 +7,10 @@ import { KindlingError } from '@kindling/core';
  * their logs. A lock left behind by a process that died is taken over.
  */
 export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, 'LOCK');
   try {
-    const handle = await open(path, 'wx');
+    const handle = await open(path, 'wx', 0o600);
     await handle.writeFile(String(process.pid));
     await handle.close();
   } catch (error) {

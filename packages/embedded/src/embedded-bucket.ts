@@ -1,53 +1,78 @@
-import { join } from 'node:path';
-import { assertKey, KindlingError, KvChangeQueue, type KvBucket, type KvEntry, type KvWatch, type KvWatchOptions, type Logger } from '@kindling/core';
-import { assertPayloadSize } from './payload-size.js';
-import { FileRecordLog, memoryRecordLog, readRecords, type RecordLog } from './record-log.js';
-
-/**
- * A line of a bucket's log: key `k` set to `v` (base64; null when deleted) at revision `r`.
- * A line without `k` only carries the bucket's last revision, so that revisions never go back.
- */
-interface BucketRecord {
-  r: number;
-  k?: string;
-  v?: string | null;
-}
+import type { Database, Statement } from 'better-sqlite3';
+import { assertKey, assertPayloadSize, KindlingError, KvChangeQueue, type KvBucket, type KvChange, type KvEntry, type KvWatch, type KvWatchOptions } from '@kindling/core';
+import type { GroupedWriter } from './grouped-writer.js';
+import { ownBytes } from './own-bytes.js';
 
 interface Watcher {
   prefix: string;
+  /** Changes up to this revision were in the watch's initial values. */
+  seenUpTo: number;
   queue: KvChangeQueue;
 }
 
-/** A key-value bucket of the embedded store: entries in memory, every change in its own log. */
+interface EntryRow {
+  key: string;
+  value: Buffer;
+  revision: number;
+}
+
+/** Keys are `[-_=A-Za-z0-9.]`: every key with a prefix sorts below the prefix followed by this. */
+const AFTER_EVERY_KEY_CHARACTER = '\u007f';
+
+/**
+ * A key-value bucket of the embedded store: rows of `kv_entries`, its last revision in
+ * `kv_buckets`. A write runs at once in the turn's transaction (so the next compare-and-set sees
+ * it) and resolves, and reaches watchers, once committed.
+ */
 export class EmbeddedBucket implements KvBucket {
-  private readonly entries = new Map<string, { value: Uint8Array; revision: number }>();
   private readonly watchers = new Set<Watcher>();
-  private lastRevision = 0;
-  private records: RecordLog = memoryRecordLog;
+  private lastRevision: number;
+  private readonly statements: {
+    get: Statement<[string, string], EntryRow>;
+    revision: Statement<[string, string], { revision: number }>;
+    put: Statement<[string, string, number, Buffer]>;
+    delete: Statement<[string, string]>;
+    keys: Statement<[string], { key: string }>;
+    keysFrom: Statement<[string, string, string], { key: string }>;
+    entries: Statement<[string], EntryRow>;
+    entriesFrom: Statement<[string, string, string], EntryRow>;
+    saveRevision: Statement<[string, number]>;
+  };
 
-  private constructor(readonly name: string) {}
-
-  static async open(name: string, options: { dir?: string; fsync: boolean; log: Logger }): Promise<EmbeddedBucket> {
-    const bucket = new EmbeddedBucket(name);
-    if (options.dir !== undefined) {
-      const path = join(options.dir, 'kv', `${name}.log`);
-      for (const record of await readRecords(path, options.log)) bucket.apply(record as BucketRecord);
-      bucket.records = await FileRecordLog.open(path, { fsync: options.fsync, log: options.log, snapshot: () => bucket.snapshot() });
-    }
-    return bucket;
+  constructor(
+    readonly name: string,
+    db: Database,
+    private readonly writer: GroupedWriter,
+  ) {
+    const range = 'bucket = ? AND key >= ? AND key < ?';
+    this.statements = {
+      get: db.prepare('SELECT key, value, revision FROM kv_entries WHERE bucket = ? AND key = ?'),
+      revision: db.prepare('SELECT revision FROM kv_entries WHERE bucket = ? AND key = ?'),
+      put: db.prepare('INSERT INTO kv_entries (bucket, key, revision, value) VALUES (?, ?, ?, ?) ON CONFLICT (bucket, key) DO UPDATE SET revision = excluded.revision, value = excluded.value'),
+      delete: db.prepare('DELETE FROM kv_entries WHERE bucket = ? AND key = ?'),
+      keys: db.prepare('SELECT key FROM kv_entries WHERE bucket = ?'),
+      keysFrom: db.prepare(`SELECT key FROM kv_entries WHERE ${range}`),
+      entries: db.prepare('SELECT key, value, revision FROM kv_entries WHERE bucket = ? ORDER BY revision'),
+      entriesFrom: db.prepare(`SELECT key, value, revision FROM kv_entries WHERE ${range} ORDER BY revision`),
+      saveRevision: db.prepare('INSERT INTO kv_buckets (name, last_revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_revision = excluded.last_revision'),
+    };
+    const saved = db.prepare<[string], { last_revision: number }>('SELECT last_revision FROM kv_buckets WHERE name = ?').get(name)?.last_revision ?? 0;
+    const stored = db.prepare<[string], { last: number | null }>('SELECT max(revision) AS last FROM kv_entries WHERE bucket = ?').get(name)?.last ?? 0;
+    this.lastRevision = Math.max(saved, stored);
   }
 
   get(key: string): Promise<KvEntry | null> {
     assertKey(key);
-    const entry = this.entries.get(key);
-    return Promise.resolve(entry ? { key, value: entry.value, revision: entry.revision } : null);
+    const row = this.statements.get.get(this.name, key);
+    return Promise.resolve(row ? { key, value: ownBytes(row.value), revision: row.revision } : null);
   }
 
   async put(key: string, value: Uint8Array, options: { previousRevision?: number } = {}): Promise<number> {
     assertKey(key);
     assertPayloadSize(value);
     this.checkRevision(key, options.previousRevision);
-    return this.write(key, new Uint8Array(value));
+    const copy = new Uint8Array(value);
+    return this.write(key, copy, (revision) => this.statements.put.run(this.name, key, revision, Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength)));
   }
 
   async delete(key: string, options: { previousRevision?: number } = {}): Promise<void> {
@@ -55,63 +80,51 @@ export class EmbeddedBucket implements KvBucket {
     this.checkRevision(key, options.previousRevision);
     // "Delete only if absent" has nothing to delete.
     if (options.previousRevision === 0) return;
-    await this.write(key, null);
+    await this.write(key, null, () => this.statements.delete.run(this.name, key));
   }
 
   keys(prefix = ''): Promise<string[]> {
-    return Promise.resolve([...this.entries.keys()].filter((key) => key.startsWith(prefix)));
+    const rows = prefix === '' ? this.statements.keys.all(this.name) : this.statements.keysFrom.all(this.name, prefix, prefix + AFTER_EVERY_KEY_CHARACTER);
+    return Promise.resolve(rows.map((row) => row.key));
   }
 
   watch(options: KvWatchOptions = {}): Promise<KvWatch> {
-    const watcher: Watcher = { prefix: options.prefix ?? '', queue: new KvChangeQueue(() => this.watchers.delete(watcher)) };
-    const current = [...this.entries].filter(([key]) => key.startsWith(watcher.prefix)).sort(([, a], [, b]) => a.revision - b.revision);
-    for (const [key, entry] of current) watcher.queue.push({ key, value: entry.value, revision: entry.revision });
+    const prefix = options.prefix ?? '';
+    const watcher: Watcher = { prefix, seenUpTo: this.lastRevision, queue: new KvChangeQueue(() => this.watchers.delete(watcher)) };
+    const rows = prefix === '' ? this.statements.entries.iterate(this.name) : this.statements.entriesFrom.iterate(this.name, prefix, prefix + AFTER_EVERY_KEY_CHARACTER);
+    for (const row of rows) watcher.queue.push({ key: row.key, value: ownBytes(row.value), revision: row.revision });
     watcher.queue.push('initialized');
     this.watchers.add(watcher);
     return Promise.resolve(watcher.queue);
   }
 
-  async close(): Promise<void> {
+  close(): void {
     for (const watcher of this.watchers) watcher.queue.stop();
-    await this.records.close();
   }
 
   private checkRevision(key: string, previousRevision: number | undefined): void {
     if (previousRevision === undefined) return;
-    const actual = this.entries.get(key)?.revision ?? 0;
+    const actual = this.statements.revision.get(this.name, key)?.revision ?? 0;
     if (actual !== previousRevision) {
       throw new KindlingError('KND_CONFLICT', `${this.name}/${key} is at revision ${actual}, not ${previousRevision}.`, { detail: { bucket: this.name, key, revision: actual, expected: previousRevision } });
     }
   }
 
-  /** Applies a change in memory at once (so the next compare-and-set sees it), then makes it durable. */
-  private async write(key: string, value: Uint8Array | null): Promise<number> {
-    const revision = ++this.lastRevision;
-    this.set(key, value, revision);
-    for (const watcher of this.watchers) {
-      if (key.startsWith(watcher.prefix)) watcher.queue.push({ key, value, revision });
-    }
-    await this.records.append({ r: revision, k: key, v: value === null ? null : Buffer.from(value).toString('base64') });
+  private async write(key: string, value: Uint8Array | null, change: (revision: number) => void): Promise<number> {
+    const revision = await this.writer.write(() => {
+      const next = this.lastRevision + 1;
+      change(next);
+      this.lastRevision = next;
+      this.writer.beforeCommit(`revision:${this.name}`, () => this.statements.saveRevision.run(this.name, this.lastRevision));
+      return next;
+    });
+    this.tell({ key, value, revision });
     return revision;
   }
 
-  private set(key: string, value: Uint8Array | null, revision: number): void {
-    if (value === null) this.entries.delete(key);
-    else this.entries.set(key, { value, revision });
-  }
-
-  private apply(record: BucketRecord): void {
-    this.lastRevision = Math.max(this.lastRevision, record.r);
-    if (record.k === undefined) return;
-    const current = this.entries.get(record.k);
-    // Replaying an older line over a newer snapshot must not undo it.
-    if (current && current.revision > record.r) return;
-    this.set(record.k, record.v == null ? null : new Uint8Array(Buffer.from(record.v, 'base64')), record.r);
-  }
-
-  private snapshot(): BucketRecord[] {
-    const records: BucketRecord[] = [{ r: this.lastRevision }];
-    for (const [key, entry] of this.entries) records.push({ r: entry.revision, k: key, v: Buffer.from(entry.value).toString('base64') });
-    return records;
+  private tell(change: KvChange): void {
+    for (const watcher of this.watchers) {
+      if (change.revision > watcher.seenUpTo && change.key.startsWith(watcher.prefix)) watcher.queue.push(change);
+    }
   }
 }

@@ -1,15 +1,19 @@
-import { join } from 'node:path';
+import type { Database, Statement } from 'better-sqlite3';
 import {
+  allStreams,
   assertFilter,
+  assertPayloadSize,
   assertSubject,
-  filterCovers,
+  checkConsumeOptions,
+  DEFAULT_ACK_WAIT_MS,
+  DUPLICATE_WINDOW_MS,
   filtersOverlap,
   KindlingError,
   messageOf,
-  parseWith,
   Streams,
+  streamOfSubject,
   subjectMatches,
-  z,
+  type Clock,
   type ConsumeOptions,
   type Consumption,
   type EventBus,
@@ -19,14 +23,9 @@ import {
   type PublishAck,
   type PublishOptions,
 } from '@kindling/core';
-import type { BusRecord } from './bus-records.js';
-import { assertPayloadSize } from './payload-size.js';
-import { EmbeddedConsumer } from './embedded-consumer.js';
-import { EmbeddedStream } from './embedded-stream.js';
-import { FileRecordLog, memoryRecordLog, readRecords, type RecordLog } from './record-log.js';
-
-export const DUPLICATE_WINDOW_MS = 2 * 60_000;
-export const DEFAULT_ACK_WAIT_MS = 30_000;
+import { EmbeddedConsumer, type ConsumerState } from './embedded-consumer.js';
+import { EmbeddedStream, SLICE_ROWS } from './embedded-stream.js';
+import type { GroupedWriter } from './grouped-writer.js';
 
 export interface StreamInfo {
   messages: number;
@@ -34,96 +33,95 @@ export interface StreamInfo {
 }
 
 export interface EmbeddedBusOptions {
-  /** Directory of the bus log; none keeps everything in memory. */
-  dir?: string;
-  fsync: boolean;
-  eventsMaxAgeMs?: number;
+  db: Database;
+  writer: GroupedWriter;
+  eventsMaxAgeMs: number;
+  /** When messages are published, as their age and the duplicate window are measured. */
+  clock: Clock;
   log: Logger;
 }
-
-const consumeOptionsSchema = z.strictObject({
-  durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and - only'),
-  filter: z.string().min(1),
-  ackWaitMs: z.number().int().positive().optional(),
-  maxInFlight: z.number().int().positive().optional(),
-});
 
 interface Subscription {
   filter: string;
   handler: (data: Uint8Array, subject: string) => void;
 }
 
+/** How often expired events and msgIds past the duplicate window are looked for, at most. */
+const PRUNE_INTERVAL_MS = 1_000;
+
 /**
- * The in-process event bus: the streams of core's `Streams`, durable consumers with acks and
- * redelivery, de-duplication by msgId, all persisted to one record log when given a directory.
+ * The in-process event bus on SQLite: the streams of core's `Streams`, durable consumers with
+ * acks and redelivery, de-duplication by msgId. Messages live in the database only; publishes
+ * of one turn commit together.
  */
 export class EmbeddedBus implements EventBus {
-  private readonly streams: EmbeddedStream[];
+  private readonly streams = new Map<string, EmbeddedStream>();
   private readonly consumers = new Map<string, EmbeddedConsumer>();
   private readonly subscriptions = new Set<Subscription>();
-  private readonly expiryTimer: NodeJS.Timeout | undefined;
-  private records: RecordLog = memoryRecordLog;
+  private readonly pruneTimer: NodeJS.Timeout;
+  private readonly db: Database;
+  private readonly writer: GroupedWriter;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly statements: {
+    addConsumer: Statement<[string, string, string, number]>;
+    saveAckWait: Statement<[number, string]>;
+    pruneMsgIds: Statement<[number, number]>;
+  };
   private closed = false;
 
-  private constructor(private readonly options: EmbeddedBusOptions) {
-    this.streams = Object.values(Streams).map(
-      (stream) =>
-        new EmbeddedStream({
-          name: stream.name,
-          subjects: stream.subjects,
-          workQueue: 'workQueue' in stream && stream.workQueue,
-          duplicateWindowMs: DUPLICATE_WINDOW_MS,
-          ...(stream.name === Streams.events.name && options.eventsMaxAgeMs !== undefined ? { maxAgeMs: options.eventsMaxAgeMs } : {}),
-        }),
-    );
-    if (options.eventsMaxAgeMs !== undefined) {
-      this.expiryTimer = setInterval(() => this.expireOldMessages(), Math.min(options.eventsMaxAgeMs, 60_000));
-      this.expiryTimer.unref();
+  constructor(options: EmbeddedBusOptions) {
+    const { db, writer, log } = options;
+    this.db = db;
+    this.writer = writer;
+    this.log = log;
+    this.clock = options.clock;
+    for (const definition of allStreams) {
+      const maxAgeMs = definition.name === Streams.events.name ? options.eventsMaxAgeMs : undefined;
+      this.streams.set(definition.name, new EmbeddedStream(definition, db, writer, maxAgeMs));
     }
-  }
-
-  static async open(options: EmbeddedBusOptions): Promise<EmbeddedBus> {
-    const bus = new EmbeddedBus(options);
-    if (options.dir !== undefined) {
-      const path = join(options.dir, 'bus.log');
-      for (const record of await readRecords(path, options.log)) bus.apply(record as BusRecord);
-      bus.expireOldMessages();
-      bus.records = await FileRecordLog.open(path, { fsync: options.fsync, log: options.log, snapshot: () => bus.snapshot() });
-      for (const consumer of bus.consumers.values()) consumer.resume();
+    this.statements = {
+      addConsumer: db.prepare('INSERT INTO bus_consumers (name, stream, filter, ack_wait_ms, position) VALUES (?, ?, ?, ?, 0)'),
+      saveAckWait: db.prepare('UPDATE bus_consumers SET ack_wait_ms = ? WHERE name = ?'),
+      pruneMsgIds: db.prepare('DELETE FROM bus_msg_ids WHERE (stream, msg_id) IN (SELECT stream, msg_id FROM bus_msg_ids WHERE time <= ? ORDER BY time LIMIT ?)'),
+    };
+    const saved = db.prepare<[], ConsumerState & { stream: string }>('SELECT name, stream, filter, ack_wait_ms AS ackWaitMs, position FROM bus_consumers').all();
+    for (const state of saved) {
+      const stream = this.streams.get(state.stream);
+      if (!stream) throw new KindlingError('KND_STORE_UNAVAILABLE', `${db.name} names a consumer '${state.name}' on an unknown stream ${state.stream}.`);
+      this.consumers.set(state.name, new EmbeddedConsumer(state, stream, db, writer, log));
     }
-    return bus;
+    this.pruneTimer = setInterval(() => this.prune(), Math.min(options.eventsMaxAgeMs, PRUNE_INTERVAL_MS));
+    this.pruneTimer.unref();
+    this.prune();
   }
 
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
     this.assertOpen();
-    assertSubject(subject);
-    const stream = this.streams.find((s) => s.holds(subject));
-    if (!stream) throw new KindlingError('KND_VALIDATION', `'subject' ${subject} belongs to no stream (${this.streamSubjects()}).`, { field: 'subject' });
+    const stream = this.streams.get(streamOfSubject(subject).name) as EmbeddedStream;
     assertPayloadSize(data);
-    const now = Date.now();
-    if (options.msgId !== undefined) {
-      const original = stream.duplicateOf(options.msgId, now);
-      if (original) {
-        await original.durable;
-        return { stream: stream.name, seq: original.seq, duplicate: true };
+    const now = this.clock.now();
+    const { msgId } = options;
+    if (msgId !== undefined) {
+      const original = stream.duplicateOf(msgId, now - DUPLICATE_WINDOW_MS);
+      if (original !== undefined) {
+        // The original may still be in this turn's transaction: a duplicate is acked no sooner.
+        if (original > stream.durableSeq) await this.writer.committed();
+        return { stream: stream.name, seq: original, duplicate: true };
       }
     }
-    const headers = { ...options.headers, ...(options.msgId === undefined ? {} : { 'Nats-Msg-Id': options.msgId }) };
-    const { seq, durable } = stream.add(
-      { subject, data: new Uint8Array(data), headers, time: now, ...(options.msgId === undefined ? {} : { msgId: options.msgId }) },
-      (record) => this.records.append(record),
-    );
-    await durable.then(() => {
-      stream.durableSeq = Math.max(stream.durableSeq, seq);
-      for (const consumer of this.consumers.values()) if (consumer.stream === stream) consumer.pump();
+    const headers = msgId === undefined ? (options.headers ?? {}) : { ...options.headers, 'Nats-Msg-Id': msgId };
+    const seq = await this.writer.write(() => {
+      const appended = stream.append(subject, data, headers, msgId, now);
+      this.writer.afterCommit(`publish:${stream.name}`, () => this.committed(stream));
+      return appended;
     });
     return { stream: stream.name, seq, duplicate: false };
   }
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumption> {
     this.assertOpen();
-    const { durable, filter, ackWaitMs, maxInFlight } = parseWith(consumeOptionsSchema, options, { prefix: 'consume' });
-    assertFilter(filter, 'consume.filter');
+    const { durable, filter, ackWaitMs, maxInFlight, stream: definition } = checkConsumeOptions(options);
     let consumer = this.consumers.get(durable);
     if (consumer) {
       if (consumer.filter !== filter) {
@@ -131,20 +129,32 @@ export class EmbeddedBus implements EventBus {
       }
       if (ackWaitMs !== undefined && ackWaitMs !== consumer.ackWaitMs) {
         consumer.ackWaitMs = ackWaitMs;
-        await this.records.append(consumer.snapshot()[0] as BusRecord);
+        const name = durable;
+        await this.writer.write(() => this.statements.saveAckWait.run(ackWaitMs, name));
       }
     } else {
-      consumer = this.createConsumer(durable, filter, ackWaitMs ?? DEFAULT_ACK_WAIT_MS);
-      await this.records.append(consumer.snapshot()[0] as BusRecord);
+      const stream = this.streams.get(definition.name) as EmbeddedStream;
+      if (stream.workQueue) {
+        // As on JetStream: a work queue hands each message to exactly one consumer.
+        const rival = [...this.consumers.values()].find((c) => c.stream === stream && filtersOverlap(c.filter, filter));
+        if (rival) throw new KindlingError('KND_CONFLICT', `work-queue stream ${stream.name} already has consumer '${rival.name}' on an overlapping filter (${rival.filter}).`, { field: 'consume.filter' });
+      }
+      const state: ConsumerState = { name: durable, filter, ackWaitMs: ackWaitMs ?? DEFAULT_ACK_WAIT_MS, position: 0 };
+      // Its row is in the turn's transaction at once, so a second subscriber of the same name in
+      // this turn finds the consumer rather than inserting it again.
+      const created = this.writer.write(() => this.statements.addConsumer.run(durable, stream.name, filter, state.ackWaitMs));
+      consumer = new EmbeddedConsumer(state, stream, this.db, this.writer, this.log);
+      this.consumers.set(durable, consumer);
+      await created;
     }
-    return consumer.subscribe(handler, maxInFlight ?? 1);
+    return consumer.subscribe(handler, maxInFlight);
   }
 
   /** How many messages stream `name` (as core's `Streams` names it) holds, and its last sequence. */
   streamInfo(name: string): Promise<StreamInfo> {
-    const stream = this.streams.find((s) => s.name === name);
+    const stream = this.streams.get(name);
     if (!stream) return Promise.reject(new KindlingError('KND_NOT_FOUND', `stream ${name} does not exist.`, { field: 'stream' }));
-    return Promise.resolve({ messages: stream.messages.size, lastSeq: stream.lastSeq });
+    return Promise.resolve({ messages: stream.messages, lastSeq: stream.lastSeq });
   }
 
   notify(subject: string, data: Uint8Array): void {
@@ -155,7 +165,7 @@ export class EmbeddedBus implements EventBus {
         try {
           subscription.handler(data, subject);
         } catch (error) {
-          this.options.log.error({ subject, err: messageOf(error) }, 'notification listener failed');
+          this.log.error({ subject, err: messageOf(error) }, 'notification listener failed');
         }
       });
     }
@@ -168,62 +178,36 @@ export class EmbeddedBus implements EventBus {
     return { stop: () => void this.subscriptions.delete(subscription) };
   }
 
+  /** Stops the consumers (waiting for their handlers); the writer and database are the backend's to close. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.expiryTimer);
+    clearInterval(this.pruneTimer);
     this.subscriptions.clear();
     await Promise.all([...this.consumers.values()].map((consumer) => consumer.close()));
-    await this.records.close();
   }
 
-  private createConsumer(durable: string, filter: string, ackWaitMs: number): EmbeddedConsumer {
-    const stream = this.streams.find((s) => s.config.subjects.some((subjects) => filterCovers(subjects, filter)));
-    if (!stream) throw new KindlingError('KND_VALIDATION', `'consume.filter' ${filter} is not inside one stream (${this.streamSubjects()}).`, { field: 'consume.filter' });
-    if (stream.config.workQueue) {
-      // As on JetStream: a work queue hands each message to exactly one consumer.
-      const rival = [...this.consumers.values()].find((c) => c.stream === stream && filtersOverlap(c.filter, filter));
-      if (rival) throw new KindlingError('KND_CONFLICT', `work-queue stream ${stream.name} already has consumer '${rival.name}' on an overlapping filter (${rival.filter}).`, { field: 'consume.filter' });
-    }
-    const consumer = new EmbeddedConsumer(durable, stream, filter, ackWaitMs, { record: (record) => this.records.append(record), log: this.options.log });
-    this.consumers.set(durable, consumer);
-    return consumer;
+  /** Right after a commit every sequence handed out is durable: consumers may read up to it. */
+  private committed(stream: EmbeddedStream): void {
+    stream.durableSeq = stream.lastSeq;
+    for (const consumer of this.consumers.values()) if (consumer.stream === stream) consumer.pump();
   }
 
-  private apply(record: BusRecord): void {
-    if (record.t === 'con') {
-      const existing = this.consumers.get(record.n);
-      if (existing) existing.ackWaitMs = record.w;
-      else this.consumers.set(record.n, this.restoredConsumer(record));
+  /** Deletes a slice of expired events and of msgIds past the window; goes on at once while there is more. */
+  private prune(): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    let more = false;
+    try {
+      for (const stream of this.streams.values()) more = stream.expireSlice(now) || more;
+      this.writer.writeUnawaited(() => {
+        if (this.statements.pruneMsgIds.run(now - DUPLICATE_WINDOW_MS, SLICE_ROWS).changes === SLICE_ROWS) more = true;
+      });
+    } catch (error) {
+      this.log.warn({ err: messageOf(error) }, 'pruning the bus failed; trying again later');
       return;
     }
-    if ('s' in record) this.streams.find((s) => s.name === record.s)?.apply(record);
-    else this.consumers.get(record.n)?.apply(record);
-  }
-
-  private restoredConsumer(record: Extract<BusRecord, { t: 'con' }>): EmbeddedConsumer {
-    const stream = this.streams.find((s) => s.name === record.s);
-    if (!stream) throw new KindlingError('KND_STORE_UNAVAILABLE', `the bus log names an unknown stream ${record.s}.`);
-    return new EmbeddedConsumer(record.n, stream, record.f, record.w, { record: (r) => this.records.append(r), log: this.options.log });
-  }
-
-  private snapshot(): Array<BusRecord | (() => BusRecord)> {
-    const now = Date.now();
-    return [...this.streams.flatMap((stream) => stream.snapshot(now)), ...[...this.consumers.values()].flatMap((consumer) => consumer.snapshot())];
-  }
-
-  private expireOldMessages(): void {
-    const now = Date.now();
-    for (const stream of this.streams) {
-      for (const seq of stream.expired(now)) {
-        stream.remove(seq);
-        void this.records.append({ t: 'rm', s: stream.name, q: seq }).catch(() => undefined);
-      }
-    }
-  }
-
-  private streamSubjects(): string {
-    return this.streams.flatMap((s) => s.config.subjects).join(', ');
+    if (more) setImmediate(() => this.prune());
   }
 
   private assertOpen(): void {

@@ -1,11 +1,12 @@
+import type { Database, Statement } from 'better-sqlite3';
 import { messageOf, subjectMatches, type BusMessage, type Consumption, type Logger, type MessageHandler } from '@kindling/core';
-import type { BusRecord } from './bus-records.js';
 import type { EmbeddedStream, StoredMessage } from './embedded-stream.js';
+import type { GroupedWriter } from './grouped-writer.js';
 
 interface PendingDelivery {
   /** Deliveries so far. */
   count: number;
-  /** When to deliver again unless acked; Infinity once queued for redelivery. */
+  /** When to deliver again unless settled; Infinity once queued for redelivery. */
   deadline: number;
 }
 
@@ -17,33 +18,65 @@ interface Subscriber {
   whenIdle?: () => void;
 }
 
-export interface ConsumerIo {
-  /** Appends a record to the bus log (settlements need not wait for it). */
-  record(record: BusRecord): Promise<void>;
-  log: Logger;
+/** Messages read from the stream ahead of delivery, at most. */
+const READ_AHEAD = 64;
+
+export interface ConsumerState {
+  name: string;
+  filter: string;
+  ackWaitMs: number;
+  position: number;
 }
 
 /**
- * A durable consumer of the embedded bus: its position in the stream, the deliveries awaiting
- * an ack, and the subscribers that share its messages (each message goes to one of them).
+ * A durable consumer of the embedded bus. Its position and its unsettled deliveries are rows
+ * (`bus_consumers`, `bus_deliveries`); in memory it keeps only those deliveries (as many as
+ * its subscribers hold, or that wait for a nak's delay) and a few messages read ahead.
  */
 export class EmbeddedConsumer {
-  /** Every message up to this sequence has been looked at. */
-  position = 0;
-  readonly pending = new Map<number, PendingDelivery>();
+  readonly name: string;
+  readonly filter: string;
+  ackWaitMs: number;
+  /** Every message up to this sequence was delivered or skipped (kept in `bus_consumers`). */
+  private position: number;
+  /** How far the stream was read into `readAhead`. */
+  private scanned: number;
+  private readAhead: StoredMessage[] = [];
+  private readonly pending = new Map<number, PendingDelivery>();
   private readonly redeliveries: number[] = [];
   private subscribers: Subscriber[] = [];
   private nextSubscriber = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
+  private readonly statements: {
+    savePosition: Statement<[number, string]>;
+    saveDelivery: Statement<[string, number, number]>;
+    removeDelivery: Statement<[string, number]>;
+  };
 
   constructor(
-    readonly name: string,
+    state: ConsumerState,
     readonly stream: EmbeddedStream,
-    readonly filter: string,
-    public ackWaitMs: number,
-    private readonly io: ConsumerIo,
-  ) {}
+    db: Database,
+    private readonly writer: GroupedWriter,
+    private readonly log: Logger,
+  ) {
+    this.name = state.name;
+    this.filter = state.filter;
+    this.ackWaitMs = state.ackWaitMs;
+    this.position = state.position;
+    this.scanned = state.position;
+    this.statements = {
+      savePosition: db.prepare('UPDATE bus_consumers SET position = ? WHERE name = ?'),
+      saveDelivery: db.prepare('INSERT OR REPLACE INTO bus_deliveries (consumer, seq, count) VALUES (?, ?, ?)'),
+      removeDelivery: db.prepare('DELETE FROM bus_deliveries WHERE consumer = ? AND seq = ?'),
+    };
+    // Whoever held these before a restart is gone: they are delivered again at once.
+    for (const row of db.prepare<[string], { seq: number; count: number }>('SELECT seq, count FROM bus_deliveries WHERE consumer = ? ORDER BY seq').iterate(this.name)) {
+      this.pending.set(row.seq, { count: row.count, deadline: Infinity });
+      this.redeliveries.push(row.seq);
+    }
+  }
 
   subscribe(handler: MessageHandler, maxInFlight: number): Consumption {
     const subscriber: Subscriber = { handler, maxInFlight, inFlight: 0, stopped: false };
@@ -82,36 +115,6 @@ export class EmbeddedConsumer {
     }
   }
 
-  apply(record: BusRecord): void {
-    switch (record.t) {
-      case 'pos':
-        this.position = Math.max(this.position, record.q);
-        break;
-      case 'dlv':
-        this.position = Math.max(this.position, record.q);
-        // Whoever held it before a restart is gone: deliver again at once.
-        this.pending.set(record.q, { count: record.c, deadline: 0 });
-        break;
-      case 'ack':
-        this.pending.delete(record.q);
-        break;
-    }
-  }
-
-  /** Queues the deliveries read back from the log for redelivery. */
-  resume(): void {
-    this.onTimer();
-  }
-
-  snapshot(): BusRecord[] {
-    const records: BusRecord[] = [
-      { t: 'con', n: this.name, s: this.stream.name, f: this.filter, w: this.ackWaitMs },
-      { t: 'pos', n: this.name, q: this.position },
-    ];
-    for (const [seq, delivery] of this.pending) records.push({ t: 'dlv', n: this.name, q: seq, c: delivery.count });
-    return records;
-  }
-
   private pickSubscriber(): Subscriber | undefined {
     for (let i = 0; i < this.subscribers.length; i++) {
       const index = (this.nextSubscriber + i) % this.subscribers.length;
@@ -127,24 +130,39 @@ export class EmbeddedConsumer {
   private nextMessage(): StoredMessage | undefined {
     while (this.redeliveries.length > 0) {
       const seq = this.redeliveries.shift() as number;
-      const message = this.stream.messages.get(seq);
-      // Acked, or given more time (`working`) since it was queued.
+      // Settled, or given more time (`working`) since it was queued.
       if (this.pending.get(seq)?.deadline !== Infinity) continue;
+      const message = this.stream.read(seq);
       if (message) return message;
       this.done(seq); // it left the stream (too old) while awaiting redelivery
     }
-    while (this.position < this.stream.durableSeq) {
-      const message = this.stream.messages.get(++this.position);
-      if (message && subjectMatches(this.filter, message.subject)) return message;
+    for (;;) {
+      const message = this.readAhead.shift();
+      if (message) {
+        this.advanceTo(message.seq);
+        return message;
+      }
+      if (this.scanned >= this.stream.durableSeq) {
+        this.advanceTo(this.scanned);
+        return undefined;
+      }
+      const slice = this.stream.readAfter(this.scanned, READ_AHEAD);
+      this.scanned = slice.length < READ_AHEAD ? this.stream.durableSeq : (slice[slice.length - 1] as StoredMessage).seq;
+      this.readAhead = slice.filter((m) => subjectMatches(this.filter, m.subject));
     }
-    return undefined;
+  }
+
+  private advanceTo(seq: number): void {
+    if (seq <= this.position) return;
+    this.position = seq;
+    this.writer.beforeCommit(`position:${this.name}`, () => this.statements.savePosition.run(this.position, this.name));
   }
 
   private deliver(subscriber: Subscriber, message: StoredMessage): void {
     const count = (this.pending.get(message.seq)?.count ?? 0) + 1;
     const deadline = Date.now() + this.ackWaitMs;
     this.pending.set(message.seq, { count, deadline });
-    void this.io.record({ t: 'dlv', n: this.name, q: message.seq, c: count }).catch(() => undefined);
+    this.writer.writeUnawaited(() => this.statements.saveDelivery.run(this.name, message.seq, count));
     this.schedule(deadline);
     subscriber.inFlight++;
     const delivered = this.delivery(message, count);
@@ -156,7 +174,7 @@ export class EmbeddedConsumer {
       await subscriber.handler(message);
     } catch (error) {
       // Left unsettled, the message comes back after the ack wait.
-      this.io.log.error({ consumer: this.name, subject: message.subject, seq: message.seq, err: messageOf(error) }, 'message handler failed');
+      this.log.error({ consumer: this.name, subject: message.subject, seq: message.seq, err: messageOf(error) }, 'message handler failed');
     } finally {
       subscriber.inFlight--;
       if (subscriber.stopped && subscriber.inFlight === 0) subscriber.whenIdle?.();
@@ -168,22 +186,19 @@ export class EmbeddedConsumer {
     let settled = false;
     /** Only the latest delivery may nak or extend; any delivery may ack. */
     const current = () => !settled && this.pending.get(message.seq)?.count === count;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      this.done(message.seq);
+    };
     return {
       subject: message.subject,
       data: message.data,
       headers: message.headers,
       deliveryCount: count,
       seq: message.seq,
-      ack: () => {
-        if (settled) return;
-        settled = true;
-        this.done(message.seq);
-      },
-      term: () => {
-        if (settled) return;
-        settled = true;
-        this.done(message.seq);
-      },
+      ack: finish,
+      term: finish,
       nak: (delayMs?: number) => {
         if (!current()) return;
         settled = true;
@@ -198,10 +213,8 @@ export class EmbeddedConsumer {
 
   private done(seq: number): void {
     if (!this.pending.delete(seq)) return;
-    void this.io.record({ t: 'ack', n: this.name, q: seq }).catch(() => undefined);
-    if (this.stream.config.workQueue && this.stream.remove(seq)) {
-      void this.io.record({ t: 'rm', s: this.stream.name, q: seq }).catch(() => undefined);
-    }
+    this.writer.writeUnawaited(() => this.statements.removeDelivery.run(this.name, seq));
+    if (this.stream.workQueue) this.stream.remove(seq);
   }
 
   private retryAt(seq: number, at: number): void {

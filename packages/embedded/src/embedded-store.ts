@@ -1,26 +1,31 @@
-import { assertBucketName, type KeyValueStore, type KvBucket, type Logger } from '@kindling/core';
+import type { Database } from 'better-sqlite3';
+import { assertBucketName, type KeyValueStore, type KvBucket } from '@kindling/core';
 import { EmbeddedBucket } from './embedded-bucket.js';
+import type { GroupedWriter } from './grouped-writer.js';
 
-/** The embedded key-value store: buckets opened on first use, each with its own log file. */
+/** The embedded key-value store: buckets are rows of one table, opened on first use. */
 export class EmbeddedStore implements KeyValueStore {
-  private readonly buckets = new Map<string, Promise<EmbeddedBucket>>();
+  private readonly buckets = new Map<string, EmbeddedBucket>();
 
-  constructor(private readonly options: { dir?: string; fsync: boolean; log: Logger }) {}
+  constructor(
+    private readonly db: Database,
+    private readonly writer: GroupedWriter,
+  ) {}
 
   bucket(name: string): Promise<KvBucket> {
     assertBucketName(name);
     let bucket = this.buckets.get(name);
     if (!bucket) {
-      bucket = EmbeddedBucket.open(name, this.options);
+      bucket = new EmbeddedBucket(name, this.db, this.writer);
       this.buckets.set(name, bucket);
-      bucket.catch(() => this.buckets.delete(name));
     }
-    return bucket;
+    return Promise.resolve(bucket);
   }
 
-  async close(): Promise<void> {
-    const buckets = await Promise.allSettled(this.buckets.values());
+  /** Ends the watches; the writer and database are the backend's to close. */
+  close(): Promise<void> {
+    for (const bucket of this.buckets.values()) bucket.close();
     this.buckets.clear();
-    await Promise.all(buckets.map((b) => (b.status === 'fulfilled' ? b.value.close() : undefined)));
+    return Promise.resolve();
   }
 }

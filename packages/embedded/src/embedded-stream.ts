@@ -1,141 +1,145 @@
-import { subjectMatches } from '@kindling/core';
-import type { BusRecord } from './bus-records.js';
+import type { Database, Statement } from 'better-sqlite3';
+import { isWorkQueue, subjectMatches, type StreamDefinition } from '@kindling/core';
+import { streamTable, streamTableDdl } from './backend-schema.js';
+import type { GroupedWriter } from './grouped-writer.js';
+import { ownBytes } from './own-bytes.js';
 
 export interface StoredMessage {
   seq: number;
   subject: string;
   data: Uint8Array;
   headers: Record<string, string>;
-  time: number;
-  msgId?: string;
 }
 
-interface DedupEntry {
+interface MessageRow {
   seq: number;
-  time: number;
-  /** Resolves when the original message is durable: a duplicate is acked no sooner. */
-  durable: Promise<void>;
+  subject: string;
+  data: Buffer;
+  headers: string | null;
 }
 
-export interface StreamConfig {
-  name: string;
-  subjects: readonly string[];
-  workQueue: boolean;
-  /** Messages older than this leave the stream; undefined keeps them. */
-  maxAgeMs?: number;
-  duplicateWindowMs: number;
-}
+/** Rows read or deleted per statement while scanning or expiring: bounds memory and pauses. */
+export const SLICE_ROWS = 256;
 
-/** One stream of the embedded bus: its messages by sequence, and its de-duplication window. */
+/**
+ * One stream of the embedded bus, in its table (`streamTable`). In memory only its last sequence, the last
+ * one committed (consumers see nothing beyond it) and its message count.
+ */
 export class EmbeddedStream {
-  readonly messages = new Map<number, StoredMessage>();
-  lastSeq = 0;
-  /** Highest sequence whose record is durable: consumers see nothing beyond it. */
-  durableSeq = 0;
-  private readonly dedup = new Map<string, DedupEntry>();
+  lastSeq: number;
+  /** Highest sequence committed: consumers read no further. */
+  durableSeq: number;
+  messages: number;
+  readonly workQueue: boolean;
+  private readonly statements: {
+    insert: Statement<[number, string, Buffer, string | null, number]>;
+    insertMsgId: Statement<[string, string, number, number]>;
+    findMsgId: Statement<[string, string, number], { seq: number }>;
+    saveLastSeq: Statement<[string, number]>;
+    readAfter: Statement<[number, number, number], MessageRow>;
+    readOne: Statement<[number], MessageRow>;
+    remove: Statement<[number]>;
+    oldest: Statement<[number], { seq: number; time: number }>;
+    removeUpTo: Statement<[number]>;
+  };
 
-  constructor(readonly config: StreamConfig) {}
+  constructor(
+    readonly definition: StreamDefinition,
+    db: Database,
+    private readonly writer: GroupedWriter,
+    /** Messages older than this leave the stream; undefined keeps them. */
+    readonly maxAgeMs: number | undefined,
+  ) {
+    this.workQueue = isWorkQueue(definition);
+    db.exec(streamTableDdl(definition.name));
+    const table = streamTable(definition.name);
+    this.statements = {
+      insert: db.prepare(`INSERT INTO ${table} (seq, subject, data, headers, time) VALUES (?, ?, ?, ?, ?)`),
+      insertMsgId: db.prepare('INSERT OR REPLACE INTO bus_msg_ids (stream, msg_id, seq, time) VALUES (?, ?, ?, ?)'),
+      findMsgId: db.prepare('SELECT seq FROM bus_msg_ids WHERE stream = ? AND msg_id = ? AND time > ?'),
+      saveLastSeq: db.prepare('INSERT INTO bus_streams (name, last_seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_seq = excluded.last_seq'),
+      readAfter: db.prepare(`SELECT seq, subject, data, headers FROM ${table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
+      readOne: db.prepare(`SELECT seq, subject, data, headers FROM ${table} WHERE seq = ?`),
+      remove: db.prepare(`DELETE FROM ${table} WHERE seq = ?`),
+      oldest: db.prepare(`SELECT seq, time FROM ${table} ORDER BY seq LIMIT ?`),
+      removeUpTo: db.prepare(`DELETE FROM ${table} WHERE seq <= ?`),
+    };
+    const saved = db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM bus_streams WHERE name = ?').get(this.name)?.last_seq ?? 0;
+    const stored = db.prepare<[], { last: number | null; count: number }>(`SELECT max(seq) AS last, count(*) AS count FROM ${table}`).get();
+    this.lastSeq = Math.max(saved, stored?.last ?? 0);
+    this.durableSeq = this.lastSeq;
+    this.messages = stored?.count ?? 0;
+  }
 
   get name(): string {
-    return this.config.name;
+    return this.definition.name;
   }
 
   holds(subject: string): boolean {
-    return this.config.subjects.some((filter) => subjectMatches(filter, subject));
+    return this.definition.subjects.some((filter) => subjectMatches(filter, subject));
   }
 
-  /** The original of a message republished with `msgId` inside the window, if any. */
-  duplicateOf(msgId: string, now: number): DedupEntry | undefined {
-    this.forgetDedupBefore(now - this.config.duplicateWindowMs);
-    return this.dedup.get(msgId);
+  /** The sequence of the message stored with `msgId` after `since`, if any (committed or not). */
+  duplicateOf(msgId: string, since: number): number | undefined {
+    return this.statements.findMsgId.get(this.name, msgId, since)?.seq;
   }
 
-  /** Stores a new message and returns the record that makes it durable. */
-  add(message: Omit<StoredMessage, 'seq'>, durable: (record: BusRecord) => Promise<void>): { seq: number; durable: Promise<void> } {
-    const seq = ++this.lastSeq;
-    const stored: StoredMessage = { ...message, seq };
-    this.messages.set(seq, stored);
-    const written = durable(toRecord(this.name, stored));
-    if (message.msgId !== undefined) this.dedup.set(message.msgId, { seq, time: message.time, durable: written });
-    return { seq, durable: written };
+  /** Stores a message in the current transaction; its sequence is durable once that commits. */
+  append(subject: string, data: Uint8Array, headers: Record<string, string>, msgId: string | undefined, time: number): number {
+    const seq = this.lastSeq + 1;
+    const encodedHeaders = Object.keys(headers).length > 0 ? JSON.stringify(headers) : null;
+    this.statements.insert.run(seq, subject, Buffer.from(data.buffer, data.byteOffset, data.byteLength), encodedHeaders, time);
+    if (msgId !== undefined) this.statements.insertMsgId.run(this.name, msgId, seq, time);
+    this.lastSeq = seq;
+    this.messages++;
+    this.writer.beforeCommit(`seq:${this.name}`, () => this.statements.saveLastSeq.run(this.name, this.lastSeq));
+    return seq;
   }
 
-  remove(seq: number): boolean {
-    return this.messages.delete(seq);
+  /** Up to `limit` messages after `after`, among the committed ones, in order. */
+  readAfter(after: number, limit: number): StoredMessage[] {
+    return this.statements.readAfter.all(after, this.durableSeq, limit).map(toMessage);
   }
 
-  /** Sequences of the messages older than the stream's max age. */
-  expired(now: number): number[] {
-    const maxAge = this.config.maxAgeMs;
-    if (maxAge === undefined) return [];
-    const old: number[] = [];
-    for (const message of this.messages.values()) {
-      if (message.time > now - maxAge) break; // insertion order is time order
-      old.push(message.seq);
+  read(seq: number): StoredMessage | undefined {
+    const row = this.statements.readOne.get(seq);
+    return row && toMessage(row);
+  }
+
+  /** Deletes a settled work-queue message (in the current transaction). */
+  remove(seq: number): void {
+    this.writer.writeUnawaited(() => {
+      this.messages -= this.statements.remove.run(seq).changes;
+    });
+  }
+
+  /**
+   * Deletes one slice of the messages older than the max age (oldest first: sequence order is
+   * time order). Returns whether a whole slice went, so that the caller goes on soon.
+   */
+  expireSlice(now: number): boolean {
+    if (this.maxAgeMs === undefined) return false;
+    const cutoff = now - this.maxAgeMs;
+    const oldest = this.statements.oldest.all(SLICE_ROWS);
+    let last: number | undefined;
+    for (const row of oldest) {
+      if (row.time > cutoff) break;
+      last = row.seq;
     }
-    return old;
-  }
-
-  apply(record: BusRecord): void {
-    switch (record.t) {
-      case 'msg': {
-        const message: StoredMessage = {
-          seq: record.q,
-          subject: record.j,
-          data: new Uint8Array(Buffer.from(record.d, 'base64')),
-          headers: record.h ?? {},
-          time: record.ts,
-          ...(record.i === undefined ? {} : { msgId: record.i }),
-        };
-        this.messages.set(record.q, message);
-        if (record.i !== undefined) this.dedup.set(record.i, { seq: record.q, time: record.ts, durable: Promise.resolve() });
-        this.advanceTo(record.q);
-        break;
-      }
-      case 'rm':
-        this.messages.delete(record.q);
-        break;
-      case 'dup':
-        this.dedup.set(record.i, { seq: record.q, time: record.ts, durable: Promise.resolve() });
-        break;
-      case 'seq':
-        this.advanceTo(record.q);
-        break;
-    }
-  }
-
-  /** Message records are made as they are written (see `SnapshotEntry`): stored messages never change. */
-  snapshot(now: number): Array<BusRecord | (() => BusRecord)> {
-    this.forgetDedupBefore(now - this.config.duplicateWindowMs);
-    const records: Array<BusRecord | (() => BusRecord)> = [{ t: 'seq', s: this.name, q: this.lastSeq }];
-    // De-dup entries first and in their order, which is time order (see forgetDedupBefore).
-    for (const [msgId, entry] of this.dedup) records.push({ t: 'dup', s: this.name, i: msgId, q: entry.seq, ts: entry.time });
-    for (const message of this.messages.values()) records.push(() => toRecord(this.name, message));
-    return records;
-  }
-
-  private advanceTo(seq: number): void {
-    this.lastSeq = Math.max(this.lastSeq, seq);
-    this.durableSeq = this.lastSeq;
-  }
-
-  private forgetDedupBefore(cutoff: number): void {
-    for (const [msgId, entry] of this.dedup) {
-      if (entry.time > cutoff) break; // insertion order is time order
-      this.dedup.delete(msgId);
-    }
+    if (last === undefined) return false;
+    const upTo = last;
+    this.writer.writeUnawaited(() => {
+      this.messages -= this.statements.removeUpTo.run(upTo).changes;
+    });
+    return oldest.length === SLICE_ROWS && oldest[oldest.length - 1]?.seq === upTo;
   }
 }
 
-function toRecord(stream: string, message: StoredMessage): BusRecord {
+function toMessage(row: MessageRow): StoredMessage {
   return {
-    t: 'msg',
-    s: stream,
-    q: message.seq,
-    j: message.subject,
-    d: Buffer.from(message.data).toString('base64'),
-    ...(Object.keys(message.headers).length > 0 ? { h: message.headers } : {}),
-    ...(message.msgId === undefined ? {} : { i: message.msgId }),
-    ts: message.time,
+    seq: row.seq,
+    subject: row.subject,
+    data: ownBytes(row.data),
+    headers: row.headers === null ? {} : (JSON.parse(row.headers) as Record<string, string>),
   };
 }

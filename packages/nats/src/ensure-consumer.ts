@@ -1,8 +1,7 @@
-import { KindlingError } from '@kindling/core';
+import { DEFAULT_ACK_WAIT_MS, KindlingError } from '@kindling/core';
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type JetStreamManager } from 'nats';
 import { JsErrorCodes, jsErrorCode } from './nats-errors.js';
 
-export const DEFAULT_ACK_WAIT_MS = 30_000;
 /** Unacked messages the server lets one durable have out, whatever its subscribers' slots. */
 const MIN_MAX_ACK_PENDING = 1024;
 

@@ -1,9 +1,7 @@
-import { Streams } from '@kindling/core';
+import { DUPLICATE_WINDOW_MS, isWorkQueue, Streams } from '@kindling/core';
 import { DiscardPolicy, nanos, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
 import { JsErrorCodes, jsErrorCode } from './nats-errors.js';
 import type { NatsScope } from './nats-scope.js';
-
-export const DUPLICATE_WINDOW_MS = 2 * 60_000;
 
 /**
  * Creates core's `Streams` on the server, or brings existing ones to this configuration, so
@@ -15,7 +13,7 @@ export async function ensureStreams(jsm: JetStreamManager, scope: NatsScope, eve
     const config: Partial<StreamConfig> & { name: string } = {
       name: scope.name(stream.name),
       subjects: stream.subjects.map((subject) => scope.subject(subject)),
-      retention: 'workQueue' in stream && stream.workQueue ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+      retention: isWorkQueue(stream) ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),

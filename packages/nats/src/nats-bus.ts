@@ -1,13 +1,10 @@
 import {
   assertFilter,
   assertSubject,
-  filterCovers,
+  checkConsumeOptions,
   KindlingError,
   messageOf,
-  parseWith,
-  Streams,
-  subjectMatches,
-  z,
+  streamOfSubject,
   type ConsumeOptions,
   type Consumption,
   type EventBus,
@@ -29,13 +26,6 @@ const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /** Bound of the checked-subjects memo (it starts over when full). */
 const CHECKED_SUBJECTS_MAX = 10_000;
-
-const consumeOptionsSchema = z.strictObject({
-  durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and - only'),
-  filter: z.string().min(1),
-  ackWaitMs: z.number().int().positive().optional(),
-  maxInFlight: z.number().int().positive().optional(),
-});
 
 /**
  * The event bus on NATS JetStream. Publishes are not serialised: each is a request whose ack is
@@ -61,10 +51,7 @@ export class NatsBus implements EventBus {
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
     this.assertOpen();
     if (!this.checkedSubjects.has(subject)) {
-      assertSubject(subject);
-      if (!Object.values(Streams).some((stream) => stream.subjects.some((filter) => subjectMatches(filter, subject)))) {
-        throw new KindlingError('KND_VALIDATION', `'subject' ${subject} belongs to no stream (${allStreamSubjects()}).`, { field: 'subject' });
-      }
+      streamOfSubject(subject);
       if (this.checkedSubjects.size >= CHECKED_SUBJECTS_MAX) this.checkedSubjects.clear();
       this.checkedSubjects.add(subject);
     }
@@ -84,10 +71,7 @@ export class NatsBus implements EventBus {
 
   async consume(options: ConsumeOptions, handler: MessageHandler): Promise<Consumption> {
     this.assertOpen();
-    const { durable, filter, ackWaitMs, maxInFlight = 1 } = parseWith(consumeOptionsSchema, options, { prefix: 'consume' });
-    assertFilter(filter, 'consume.filter');
-    const stream = Object.values(Streams).find((s) => s.subjects.some((subjects) => filterCovers(subjects, filter)));
-    if (!stream) throw new KindlingError('KND_VALIDATION', `'consume.filter' ${filter} is not inside one stream (${allStreamSubjects()}).`, { field: 'consume.filter' });
+    const { durable, filter, ackWaitMs, maxInFlight, stream } = checkConsumeOptions(options);
     const streamName = this.scope.name(stream.name);
     const durableName = this.scope.name(durable);
     try {
@@ -144,10 +128,4 @@ export class NatsBus implements EventBus {
   private assertOpen(): void {
     if (this.closed) throw new KindlingError('KND_BUS_UNAVAILABLE', 'the NATS bus is closed.');
   }
-}
-
-function allStreamSubjects(): string {
-  return Object.values(Streams)
-    .flatMap((s) => s.subjects)
-    .join(', ');
 }

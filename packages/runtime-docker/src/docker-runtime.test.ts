@@ -159,6 +159,29 @@ describeDocker('Docker runtime', () => {
     await eventually(async () => (await containersOf(docker, instance)).length <= 2, 'at most two containers', 20_000);
   }, 60_000);
 
+  it('runs limits.concurrency activations at once in one container, each with its own id, logs and result', async () => {
+    const runtime = await startRuntime();
+    // A barrier: no activation returns before all five are inside the same container.
+    const code = `
+      async function main(p) {
+        const waiting = (globalThis.waiting ??= []);
+        console.log('in', p.i);
+        await new Promise((resolve) => { waiting.push(resolve); if (waiting.length >= p.n) for (const go of waiting.splice(0)) go(); });
+        console.error('out', p.i);
+        return { i: p.i, id: process.env.__OW_ACTIVATION_ID };
+      }`;
+    const action = nodeAction('together', code, { limits: { concurrency: 5 } });
+    const ids = Array.from({ length: 5 }, () => randomActivationId());
+    const outcomes = await Promise.all(ids.map((activationId, i) => runtime.run({ action, params: { i, n: 5 }, activationId, namespace: 'guest' })));
+    outcomes.forEach((outcome, i) => {
+      expect(outcome.response).toMatchObject({ statusCode: 0, result: { i, id: ids[i] } });
+      expect(outcome.logs).toHaveLength(2);
+      expect(outcome.logs).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`stdout: in ${i}$`)), expect.stringMatching(new RegExp(`stderr: out ${i}$`))]));
+    });
+    expect(new Set(outcomes.map((outcome) => outcome.containerId)).size).toBe(1);
+    expect(runtime.stats().counters).toMatchObject({ coldStarts: 1, inFlight: 0 });
+  }, 60_000);
+
   it('removes the containers and socket directories a killed invoker left, and no one else’s', async () => {
     const instance = testInstance('restart');
     instances.push(instance);

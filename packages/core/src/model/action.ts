@@ -7,12 +7,11 @@ export const ActionLimitBounds = {
   timeout: { min: 100, default: 60_000, max: 300_000 },
   memory: { min: 128, default: 256, max: 512 },
   logs: { min: 0, default: 10, max: 10 },
-  concurrency: { min: 1, default: 1, max: 1 },
+  concurrency: { min: 1, default: 1, max: 500 },
 } as const;
 
-/** Largest action result, and largest invocation payload, in bytes. */
+/** Largest action result, in bytes (the largest invocation payload is the bus's `MAX_PAYLOAD_BYTES`). */
 export const MAX_RESULT_BYTES = 1024 * 1024;
-export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 export const MAX_SEQUENCE_LENGTH = 50;
 
 export interface ActionLimits {

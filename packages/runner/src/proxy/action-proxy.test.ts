@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '@kindling/test-support';
 import { defaultProxyPath } from '../process/process-container-factory.js';
 import { LOG_SENTINEL } from '../runtime/messages.js';
 import { ProxyClient } from '../runtime/proxy-client.js';
@@ -196,6 +197,41 @@ describe('action proxy (OpenWhisk Node.js action protocol)', () => {
     await p.sentinels(2);
     expect(p.stdout).toBe(`out 1\n${LOG_SENTINEL}\nout 2\n${LOG_SENTINEL}\n`);
     expect(p.stderr).toBe(`err 1\n${LOG_SENTINEL}\nerr 2\n${LOG_SENTINEL}\n`);
+  });
+
+  it('refuses a second /run while one runs, unless the action allows concurrency', async () => {
+    const p = await started();
+    await p.init('function main() { console.log("started"); return new Promise(() => {}); }');
+    void p.run({}).catch(() => undefined);
+    await eventually(() => p.stdout.includes('started'), 'the first run to start');
+    expect(await p.run({})).toEqual({ status: 403, body: { error: 'System not ready, status is running.' } });
+  });
+
+  it('with __OW_ALLOW_CONCURRENT, runs several /run at once, each with its own __OW_* env and id-tagged output', async () => {
+    const p = await started();
+    const code = `async function main(p) {
+      process.stdout.write('part ');
+      console.log('of', p.i);
+      console.error('err', p.i);
+      // Both runs are inside main before either returns.
+      await new Promise((resolve) => { (globalThis.waiting ??= []).push(resolve); if (globalThis.waiting.length === 2) for (const go of globalThis.waiting) go(); });
+      return { i: p.i, id: process.env.__OW_ACTIVATION_ID, deadline: process.env.__OW_DEADLINE, shared: process.env.SHARED };
+    }`;
+    expect((await p.init(code, { env: { __OW_ALLOW_CONCURRENT: 'true', __OW_ACTIVATION_ID: 'a'.repeat(32), SHARED: 'yes' } })).status).toBe(200);
+    const ids = ['1'.repeat(32), '2'.repeat(32)];
+    const replies = await Promise.all(ids.map((id, i) => p.run({ i }, { activation_id: id, deadline: String(i) })));
+    expect(replies).toEqual([
+      { status: 200, body: { i: 0, id: ids[0], deadline: '0', shared: 'yes' } },
+      { status: 200, body: { i: 1, id: ids[1], deadline: '1', shared: 'yes' } },
+    ]);
+    await p.sentinels(2);
+    for (const [i, id] of ids.entries()) {
+      expect(p.stdout).toContain(`${id} part of ${i}\n`);
+      expect(p.stderr).toContain(`${id} err ${i}\n`);
+      expect(p.stdout).toContain(`${id} ${LOG_SENTINEL}\n`);
+      expect(p.stderr).toContain(`${id} ${LOG_SENTINEL}\n`);
+    }
+    expect(p.stdout.split('\n').filter(Boolean).every((line) => ids.some((id) => line.startsWith(`${id} `)))).toBe(true);
   });
 
   it('answers malformed JSON with 500 "Bad request."', async () => {

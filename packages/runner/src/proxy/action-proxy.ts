@@ -11,7 +11,13 @@
  * Options: `--socket <path>` (or env `__KINDLING_PROXY_SOCKET`), `--port <n>` (default 8080),
  * `--exit-on-stdin-end` (exit when the parent closes stdin: a runner that dies takes its
  * processes with it).
+ *
+ * Concurrency (OpenWhisk's `__OW_ALLOW_CONCURRENT=true` in the `/init` env): several `/run` at
+ * once, each in its own async context, where `process.env` shows that activation's `__OW_*`
+ * values and every line it prints on stdout or stderr starts with its activation id and a
+ * space; `<id> <sentinel>` ends it on both streams.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -29,18 +35,82 @@ type ActionMain = (params: Record<string, unknown>) => unknown;
 /** An init failure whose message says it all: reported without a stack trace. */
 class InitFailure extends Error {}
 type Reply = { status: number; body: unknown };
+type StreamName = 'stdout' | 'stderr';
 
 class ProxyState {
-  /** `ready` until a run is in progress; `stopped` after a developer error, as OpenWhisk's runtime does. */
-  status: 'ready' | 'starting' | 'running' | 'stopped' = 'ready';
+  /** `stopped` after a developer error, as OpenWhisk's runtime does. */
+  status: 'ready' | 'starting' | 'stopped' = 'ready';
   main: ActionMain | undefined;
+  /** Several runs at once, each with its own env and tagged output. */
+  concurrent = false;
+  running = 0;
+}
+
+/** One activation of a concurrent action: its `__OW_*` values and its unfinished output lines. */
+interface Activation {
+  id: string;
+  env: Record<string, string>;
+  partial: Record<StreamName, string>;
 }
 
 const state = new ProxyState();
+const currentActivation = new AsyncLocalStorage<Activation>();
+/** The streams' own writes, before {@link tagOutput} wraps them. */
+const rawWrite = {
+  stdout: process.stdout.write.bind(process.stdout),
+  stderr: process.stderr.write.bind(process.stderr),
+};
 
-function writeSentinels(): void {
-  process.stdout.write(`${LOG_SENTINEL}\n`);
-  process.stderr.write(`${LOG_SENTINEL}\n`);
+function writeSentinels(activation?: Activation): void {
+  for (const name of ['stdout', 'stderr'] as const) {
+    if (!activation) {
+      rawWrite[name](`${LOG_SENTINEL}\n`);
+      continue;
+    }
+    const rest = activation.partial[name];
+    activation.partial[name] = '';
+    rawWrite[name](`${rest ? `${activation.id} ${rest}\n` : ''}${activation.id} ${LOG_SENTINEL}\n`);
+  }
+}
+
+/** Every line written inside an activation starts with its id; a line may be written in pieces. */
+function tagOutput(name: StreamName): void {
+  const stream = process[name];
+  const write = rawWrite[name];
+  stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void) => {
+    const activation = currentActivation.getStore();
+    if (!activation) return write(chunk, encoding as BufferEncoding, callback);
+    const done = typeof encoding === 'function' ? encoding : callback;
+    const text = activation.partial[name] + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const lines = text.split('\n');
+    activation.partial[name] = lines.pop()!;
+    return write(lines.map((line) => `${activation.id} ${line}\n`).join(''), done);
+  }) as typeof stream.write;
+}
+
+/** `process.env` as each activation sees it: its own `__OW_*` values over the shared environment. */
+function scopeEnvironment(): void {
+  const shared = process.env;
+  const own = (key: string | symbol) => {
+    const env = currentActivation.getStore()?.env;
+    return env && typeof key === 'string' && Object.hasOwn(env, key) ? env : undefined;
+  };
+  process.env = new Proxy(shared, {
+    get: (target, key) => (own(key) ?? target)[key as string],
+    has: (target, key) => own(key) !== undefined || key in target,
+    ownKeys: (target) => [...new Set([...Reflect.ownKeys(target), ...Object.keys(currentActivation.getStore()?.env ?? {})])],
+    getOwnPropertyDescriptor: (target, key) => {
+      const env = own(key);
+      return env ? { value: env[key as string], writable: true, enumerable: true, configurable: true } : Reflect.getOwnPropertyDescriptor(target, key);
+    },
+  });
+}
+
+function allowConcurrency(): void {
+  state.concurrent = true;
+  scopeEnvironment();
+  tagOutput('stdout');
+  tagOutput('stderr');
 }
 
 function errorReply(status: number, error: unknown): Reply {
@@ -100,21 +170,31 @@ function init(body: unknown): Reply {
     return errorReply(403, 'Missing main/no code to execute.');
   }
   state.status = 'starting';
-  try {
-    if (binary === true) {
-      throw new InitFailure('binary (zip) actions are not supported by the Kindling Node.js runtime yet; send the code as text.');
+  if (isObject(env)) for (const [key, value] of Object.entries(env)) process.env[key] = envValue(value);
+  if (process.env.__OW_ALLOW_CONCURRENT === 'true') allowConcurrency();
+  // A concurrent action's init output belongs to the activation that caused it.
+  const activation = state.concurrent ? newActivation(process.env.__OW_ACTIVATION_ID ?? '', {}) : undefined;
+  const load = () => {
+    try {
+      if (binary === true) {
+        throw new InitFailure('binary (zip) actions are not supported by the Kindling Node.js runtime yet; send the code as text.');
+      }
+      state.main = loadEntryPoint(code, main);
+      state.status = 'ready';
+      return { status: 200, body: { OK: true } };
+    } catch (error) {
+      state.status = 'stopped';
+      const detail = error instanceof InitFailure ? error.message : error instanceof Error && error.stack ? error.stack : String(error);
+      console.error(`Error during initialization: ${detail}`);
+      writeSentinels(activation);
+      return errorReply(502, `Initialization has failed due to: ${detail}`);
     }
-    if (isObject(env)) for (const [key, value] of Object.entries(env)) process.env[key] = envValue(value);
-    state.main = loadEntryPoint(code, main);
-    state.status = 'ready';
-    return { status: 200, body: { OK: true } };
-  } catch (error) {
-    state.status = 'stopped';
-    const detail = error instanceof InitFailure ? error.message : error instanceof Error && error.stack ? error.stack : String(error);
-    console.error(`Error during initialization: ${detail}`);
-    writeSentinels();
-    return errorReply(502, `Initialization has failed due to: ${detail}`);
-  }
+  };
+  return activation ? currentActivation.run(activation, load) : load();
+}
+
+function newActivation(id: string, env: Record<string, string>): Activation {
+  return { id, env, partial: { stdout: '', stderr: '' } };
 }
 
 /** A rejection as OpenWhisk reports it: an Error becomes `{name, message, stack, ...own fields}`. */
@@ -138,34 +218,49 @@ function describeThrown(error: unknown): string {
 }
 
 async function run(body: unknown): Promise<Reply> {
-  if (state.main === undefined) return errorReply(403, 'System not initialized.');
+  const main = state.main;
+  if (main === undefined) return errorReply(403, 'System not initialized.');
   if (state.status !== 'ready') return errorReply(403, `System not ready, status is ${state.status}.`);
+  if (state.running > 0 && !state.concurrent) return errorReply(403, 'System not ready, status is running.');
   const message = (isObject(body) ? body : {}) as Record<string, unknown>;
   const params = message.value ?? {};
   if (!isObject(params)) {
     return errorReply(403, `Internal system error: the argument must be a dictionary but has type '${typeof params}'.`);
   }
   // Every string field besides `value` is context for this activation: __OW_ACTIVATION_ID, __OW_DEADLINE, …
+  const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(message)) {
-    if (key !== 'value' && typeof value === 'string') process.env[`__OW_${key.toUpperCase()}`] = value;
+    if (key !== 'value' && typeof value === 'string') env[`__OW_${key.toUpperCase()}`] = value;
   }
-  state.status = 'running';
+  state.running++;
+  try {
+    if (!state.concurrent) {
+      Object.assign(process.env, env);
+      return await runMain(main, params);
+    }
+    const activation = newActivation(env.__OW_ACTIVATION_ID ?? '', env);
+    return await currentActivation.run(activation, () => runMain(main, params, activation));
+  } finally {
+    state.running--;
+  }
+}
+
+async function runMain(main: ActionMain, params: Record<string, unknown>, activation?: Activation): Promise<Reply> {
   let result: unknown;
   try {
-    result = await invokeMain(state.main, params);
+    result = await invokeMain(main, params);
   } catch (error) {
     state.status = 'stopped';
     console.error(error);
-    writeSentinels();
+    writeSentinels(activation);
     return errorReply(502, `An error has occurred: ${describeThrown(error)}`);
   }
-  state.status = 'ready';
   if (result === null || typeof result !== 'object') {
     console.error(`Result must be of type object but has type "${result === null ? 'null' : typeof result}":`, result);
-    writeSentinels();
+    writeSentinels(activation);
     return errorReply(502, 'The action did not return a dictionary.');
   }
-  writeSentinels();
+  writeSentinels(activation);
   return { status: 200, body: result };
 }
 

@@ -1,5 +1,5 @@
 import type { ActionRecord, ActivationResponse } from '@kindling/core';
-import type { ContainerSnapshot } from './container-pool.js';
+import type { ActionPoolStats, ContainerSnapshot, PoolCounters } from './container-pool.js';
 
 /**
  * Runs single activations of code actions (Node.js source or a blackbox image). The invoker
@@ -14,8 +14,9 @@ export interface ActionRuntime {
   /**
    * Runs one activation. Never rejects because of the action: its failures, and the
    * platform's (a container that cannot start), come back as a {@link RunOutcome} with
-   * OpenWhisk's status. Rejects only with a `RuntimeStoppedError` when the runtime stops
-   * before the run completes: the invocation was interrupted, not failed, and should be retried.
+   * OpenWhisk's status. Rejects only when the action did not run and should be retried: with
+   * a `RuntimeStoppedError` when the runtime stops before the run completes, with a
+   * `RuntimeOverloadedError` when too many runs of the action already wait.
    */
   run(request: RunRequest): Promise<RunOutcome>;
   /** Destroys every container; runs in flight reject with `RuntimeStoppedError`. */
@@ -62,4 +63,8 @@ export interface RuntimeStats {
   memoryCapacityMb: number;
   /** Runs waiting for capacity. */
   queued: number;
+  /** Cold, prewarm and warm starts, evictions, refusals since the start; runs queued and in flight now. */
+  counters: PoolCounters;
+  /** The same per action revision that has runs waiting or in flight, or containers. */
+  actions: ActionPoolStats[];
 }

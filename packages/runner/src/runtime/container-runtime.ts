@@ -13,7 +13,7 @@ import {
   type Logger,
 } from '@kindling/core';
 import type { ActionRuntime, RunOutcome, RunRequest, RuntimeStats } from './action-runtime.js';
-import { ActionDeveloperError, RuntimeStoppedError, type ContainerExit, type ContainerFactory } from './container.js';
+import { ActionDeveloperError, RuntimeOverloadedError, RuntimeStoppedError, type ContainerExit, type ContainerFactory } from './container.js';
 import { ContainerPool, type ContainerLease, type PrewarmConfig } from './container-pool.js';
 import { Messages } from './messages.js';
 import type { ProxyReply } from './proxy-client.js';
@@ -36,6 +36,8 @@ export interface ContainerRuntimeOptions {
   maxResultBytes?: number;
   /** How long log collection waits for more output before giving up on the end-of-activation marker. Default 2 s. */
   logSilenceMs?: number;
+  /** Runs that may wait for a container, per action revision; more are refused with `RuntimeOverloadedError`. Default 10,000. */
+  maxQueuedPerAction?: number;
 }
 
 const MB = 1024 * 1024;
@@ -82,6 +84,7 @@ export class ContainerRuntime implements ActionRuntime {
         pauseGraceMs: options.pauseGraceMs === undefined ? 10_000 : options.pauseGraceMs,
         idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
         defaultLogLimitBytes: defaultLimits().logs * MB,
+        maxQueuedPerAction: options.maxQueuedPerAction ?? 10_000,
       },
       this.log,
     );
@@ -103,6 +106,8 @@ export class ContainerRuntime implements ActionRuntime {
       memoryUsedMb: this.pool.memoryUsedMb,
       memoryCapacityMb: this.capacityMemoryMb,
       queued: this.pool.queued,
+      counters: this.pool.counters(),
+      actions: this.pool.actions(),
     };
   }
 
@@ -115,17 +120,22 @@ export class ContainerRuntime implements ActionRuntime {
     }
     let lease: ContainerLease;
     try {
-      lease = await this.pool.acquire(actionRevision(action), this.factory.specFor(action));
+      lease = await this.pool.acquire({ revision: actionRevision(action), spec: this.factory.specFor(action), concurrency: limits.concurrency });
     } catch (error) {
-      if (error instanceof RuntimeStoppedError) throw error;
+      if (error instanceof RuntimeStoppedError || error instanceof RuntimeOverloadedError) throw error;
       return failedBeforeStart(requestedAt, this.startFailure(action, error));
     }
-    lease.logs.setLimit(limits.logs * MB);
+    if (limits.concurrency > 1) lease.logs.beginActivation(request.activationId, limits.logs * MB);
+    else lease.logs.setLimit(limits.logs * MB);
     const exec = action.exec as CodeExec | BlackboxExec;
     let initTime: number | undefined;
     let start = Date.now();
     if (!lease.initialized) {
-      const result = await this.call(lease, '/init', { value: this.initPayload(request, exec, start + limits.timeout) }, limits.timeout);
+      const payload = { value: this.initPayload(request, exec, start + limits.timeout, limits.concurrency) };
+      const result = await lease.initializeOnce(
+        () => this.call(lease, '/init', payload, limits.timeout),
+        (outcome) => outcome.kind === 'reply' && outcome.reply.status === 200,
+      );
       const initEnd = Date.now();
       initTime = initEnd - start;
       await this.throwIfInterrupted(lease, result);
@@ -140,7 +150,7 @@ export class ContainerRuntime implements ActionRuntime {
     return this.finish(lease, request, times, this.runOutcome(result, limits.timeout), result.kind === 'timeout');
   }
 
-  private initPayload(request: RunRequest, exec: CodeExec | BlackboxExec, deadline: number): Record<string, unknown> {
+  private initPayload(request: RunRequest, exec: CodeExec | BlackboxExec, deadline: number, concurrency: number): Record<string, unknown> {
     const { action } = request;
     return {
       name: action.name,
@@ -153,6 +163,8 @@ export class ContainerRuntime implements ActionRuntime {
         __OW_ACTION_VERSION: action.version,
         __OW_ACTIVATION_ID: request.activationId,
         __OW_DEADLINE: String(deadline),
+        // OpenWhisk's switch for a Node.js runtime to accept several /run at once.
+        ...(concurrency > 1 ? { __OW_ALLOW_CONCURRENT: 'true' } : {}),
       },
     };
   }
@@ -241,13 +253,18 @@ export class ContainerRuntime implements ActionRuntime {
     timedOut: boolean,
   ): Promise<RunOutcome> {
     let logs: string[];
+    const concurrent = (request.action.limits.concurrency ?? 1) > 1;
     if (response.statusCode >= 2) {
       await this.pool.discard(lease);
-      logs = await lease.logs.collectRemaining(DRAIN_AFTER_KILL_MS);
+      // A timed-out activation prints no end marker: take what it printed (its container may live on for the others).
+      if (concurrent) logs = await lease.logs.collectActivationRemaining(request.activationId, timedOut ? 0 : DRAIN_AFTER_KILL_MS);
+      else logs = await lease.logs.collectRemaining(DRAIN_AFTER_KILL_MS);
       logs.push(`${new Date().toISOString()} stderr: ${Messages.logWarningDeveloperError}`);
     } else {
-      logs = await lease.logs.collect(this.logSilenceMs, lease.container.sentinelledLogs ?? true);
-      this.pool.release(lease, actionRevision(request.action));
+      const sentinelled = lease.container.sentinelledLogs ?? true;
+      if (concurrent && sentinelled) logs = await lease.logs.collectActivation(request.activationId, this.logSilenceMs);
+      else logs = await lease.logs.collect(this.logSilenceMs, sentinelled);
+      this.pool.release(lease);
     }
     const outcome: RunOutcome = {
       response,

@@ -92,6 +92,18 @@ export class RuntimeStoppedError extends KindlingError {
 }
 
 /**
+ * The runtime refused a run because too many runs of its action already wait for a container:
+ * nothing ran, and the caller should try again later (the invoker leaves the invocation on the
+ * bus). The invoker never gets here, as it holds at most its `maxConcurrent` runs at once.
+ */
+export class RuntimeOverloadedError extends KindlingError {
+  constructor(message: string) {
+    super('KND_OVERLOADED', message);
+    this.name = 'RuntimeOverloadedError';
+  }
+}
+
+/**
  * A failure that is the action's fault (a kind this backend cannot run, an image that does not
  * exist): its activation is recorded as an `action developer error` with this message.
  */

@@ -110,4 +110,56 @@ describe('ContainerLogCollector', () => {
     stderr.end();
     expect(strip(await logs.collectRemaining(1000))).toEqual(['stdout: before', 'stderr: dying words', 'stdout: after']);
   });
+
+  describe('concurrent activations (lines tagged with their activation id)', () => {
+    const A = 'a'.repeat(32);
+    const B = 'b'.repeat(32);
+    const end = (id: string) => `${id} ${S}`;
+
+    it('gives each activation its own lines, in the order of each stream, whatever order they end in', async () => {
+      const { stdout, stderr, logs } = collector();
+      logs.beginActivation(A, 1024);
+      logs.beginActivation(B, 1024);
+      stdout.write(`${A} a1\n${B} b1\n${A} a2\n`);
+      stderr.write(`${B} b-err\n`);
+      stdout.write(end(B));
+      stderr.write(end(B));
+      expect(strip(await logs.collectActivation(B, 1000))).toEqual(['stdout: b1', 'stderr: b-err']);
+      stdout.write(`${A} a3\n${end(A)}`);
+      stderr.write(end(A));
+      expect(strip(await logs.collectActivation(A, 1000))).toEqual(['stdout: a1', 'stdout: a2', 'stdout: a3']);
+    });
+
+    it('drops lines of no activation it was told about, and lines after an activation was collected', async () => {
+      const { stdout, stderr, logs } = collector();
+      logs.beginActivation(A, 1024);
+      stdout.write(`untagged\n${B} stranger\n${A} mine\n${end(A)}`);
+      stderr.write(end(A));
+      expect(strip(await logs.collectActivation(A, 1000))).toEqual(['stdout: mine']);
+      stdout.write(`${A} late\n`);
+      logs.beginActivation(B, 1024);
+      stdout.write(`${B} next\n${end(B)}`);
+      stderr.write(end(B));
+      expect(strip(await logs.collectActivation(B, 1000))).toEqual(['stdout: next']);
+    });
+
+    it('caps each activation at its limit, an over-long line included, without touching the others', async () => {
+      const { stdout, stderr, logs } = collector();
+      logs.beginActivation(A, 100);
+      logs.beginActivation(B, 100);
+      stdout.write(`${A} ${'x'.repeat(5000)}\n${A} after\n${B} short\n`);
+      stdout.write(end(A) + end(B));
+      stderr.write(end(A) + end(B));
+      expect(strip(await logs.collectActivation(A, 1000))).toEqual(['stderr: Logs were truncated because the total bytes size exceeds the limit of 100 bytes.']);
+      expect(strip(await logs.collectActivation(B, 1000))).toEqual(['stdout: short']);
+    });
+
+    it('gives a failed activation what it printed without waiting for an end marker that will not come', async () => {
+      const { stdout, logs } = collector();
+      logs.beginActivation(A, 1024);
+      stdout.write(`${A} before the hang\n`);
+      await new Promise((r) => setImmediate(r));
+      expect(strip(await logs.collectActivationRemaining(A, 0))).toEqual(['stdout: before the hang']);
+    });
+  });
 });

@@ -30,11 +30,11 @@ export class ProxyTransportError extends KindlingError {
 }
 
 /**
- * The runner's side of the action protocol: JSON `POST`s to one proxy over one kept-alive
- * connection (a container runs one activation at a time).
+ * The runner's side of the action protocol: JSON `POST`s to one proxy over kept-alive
+ * connections, one per activation in flight (the pool bounds them by `limits.concurrency`).
  */
 export class ProxyClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly agent = new Agent({ keepAlive: true });
 
   constructor(readonly endpoint: ProxyEndpoint) {}
 
