@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeJson, encodeJson, silentLogger, Streams, Subjects } from '@kindling/core';
+import { createLogger, decodeJson, encodeJson, Streams, Subjects } from '@kindling/core';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { Inbox } from './backend-under-test.js';
 
@@ -50,12 +50,17 @@ describe('embedded backend killed with SIGKILL mid-publish', () => {
     const { published, written } = await runAndKill();
     expect(published.size).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
 
-    const backend = await openEmbeddedBackend({ dataDir, log: silentLogger() });
+    // What the reopened backend warns of goes into the failure message of the wait below.
+    const warnings: string[] = [];
+    const log = createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(line) } });
+    const backend = await openEmbeddedBackend({ dataDir, log });
     try {
       const { messages } = await backend.streamInfo(Streams.events.name);
       const inbox = new Inbox();
       await backend.bus.consume({ durable: 'check', filter: Subjects.allEvents, maxInFlight: 256 }, inbox.handler);
-      await inbox.waitFor(messages);
+      await inbox.waitFor(messages, 60_000).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}: ${inbox.received.length} of ${messages} delivered; the backend logged: ${warnings.join('') || 'nothing'}`);
+      });
       const stored = inbox.received.map((m) => decodeJson<{ i: number }>(m.data).i);
       expect(new Set(stored).size).toBe(stored.length);
       expect([...published].filter((i) => !stored.includes(i))).toEqual([]);

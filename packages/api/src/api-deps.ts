@@ -1,4 +1,4 @@
-import type { EventBus, KeyValueStore, Logger } from '@kindling/core';
+import type { ActivationStore, EventBus, KeyValueStore, Logger } from '@kindling/core';
 import type { HookRequest, HookResponse } from '@kindling/sdk';
 import type { ProviderRegistry } from '@kindling/host';
 
@@ -20,6 +20,8 @@ export type RuleFilterValidator = (filter: Record<string, unknown>) => void;
 export interface ApiDeps {
   store: KeyValueStore;
   bus: EventBus;
+  /** Where activation records go; default the bounded store on `store` (`KeyValueActivationStore`). */
+  activations?: ActivationStore;
   registry: ProviderRegistry;
   log: Logger;
   hooks: HookDispatcher;

@@ -1,4 +1,4 @@
-import { ActivationStore, EntityStore, KindlingError, MAX_PAYLOAD_BYTES, randomId } from '@kindling/core';
+import { EntityStore, KeyValueActivationStore, KindlingError, MAX_PAYLOAD_BYTES, randomId } from '@kindling/core';
 import { FeedRepository } from '@kindling/host';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext } from './api-context.js';
@@ -45,7 +45,7 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   const hookBodyLimit = deps.hookBodyLimitBytes ?? DEFAULT_HOOK_BODY_LIMIT;
   const [entities, activations, namespaces, repo] = await Promise.all([
     EntityStore.open(deps.store),
-    ActivationStore.open(deps.store),
+    deps.activations ?? KeyValueActivationStore.open(deps.store),
     NamespaceStore.open(deps.store),
     FeedRepository.open(deps.store),
   ]);

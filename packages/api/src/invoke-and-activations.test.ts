@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   activationResponse,
-  ActivationStore,
+  KeyValueActivationStore,
   decodeJson,
   encodeJson,
   randomActivationId,
@@ -37,7 +37,7 @@ function record(namespace: string, name: string, activationId: string, statusCod
 describe('invoke and activations', () => {
   let harness: Harness;
   let http: (request: HttpRequest) => Promise<HttpResponse>;
-  let activations: ActivationStore;
+  let activations: KeyValueActivationStore;
   let invoker: Consumption | undefined;
 
   const call = (method: string, url: string, payload?: unknown) =>
@@ -63,7 +63,7 @@ describe('invoke and activations', () => {
   beforeEach(async () => {
     harness = await openHarness({ blockingTimeoutMs: 1000 });
     http = harness.http;
-    activations = await ActivationStore.open(harness.store);
+    activations = await KeyValueActivationStore.open(harness.store);
     await call('PUT', '/api/v1/namespaces/_/actions/echo', { exec: { kind: 'nodejs:20', code: CODE }, parameters: [{ key: 'greeting', value: 'hi' }] });
   });
 
@@ -133,7 +133,7 @@ describe('invoke and activations', () => {
     expect(internal.json().response.status).toBe('whisk internal error');
   });
 
-  it('lists and reads activations: name, skip/limit, since/upto, docs, count, logs, result', async () => {
+  it('lists and reads activations: name, status, skip/limit, since/upto, docs, count, logs, result', async () => {
     const now = Date.now();
     const ids = [0, 1, 2].map((i) => randomActivationId(now - 3000 + i * 1000));
     await activations.put(record('guest', 'a', ids[0]!, 0, { n: 0 }));
@@ -160,6 +160,11 @@ describe('invoke and activations', () => {
     expect((await call('GET', `/api/v1/namespaces/_/activations?since=${now - 1500}`)).json()).toHaveLength(1);
     expect((await call('GET', `/api/v1/namespaces/_/activations?upto=${now - 1500}`)).json()).toHaveLength(2);
     expect((await call('GET', '/api/v1/namespaces/_/activations?count=true')).json()).toEqual({ activations: 3 });
+    expect((await call('GET', '/api/v1/namespaces/_/activations?count=true&name=a')).json()).toEqual({ activations: 2 });
+    expect((await call('GET', '/api/v1/namespaces/_/activations?status=application-error')).json().map((a: { activationId: string }) => a.activationId)).toEqual([ids[1]]);
+    expect((await call('GET', '/api/v1/namespaces/_/activations?status=success&count=true')).json()).toEqual({ activations: 2 });
+    const badStatus = await call('GET', '/api/v1/namespaces/_/activations?status=failed');
+    expect({ status: badStatus.statusCode, error: badStatus.json().error }).toEqual({ status: 400, error: expect.stringContaining("'status' must be one of success, application-error") });
     expect((await call('GET', '/api/v1/namespaces/_/activations?count=true&docs=true')).statusCode).toBe(400);
     expect((await call('GET', '/api/v1/namespaces/_/activations?limit=201')).json().error).toBe("The value '201' is not in the range of 0 to 200 for activations.");
     const docs = (await call('GET', '/api/v1/namespaces/_/activations?docs=true&limit=1')).json();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ActivationStore } from '@kindling/core';
+import { activationIdFor, activationResponse, KeyValueActivationStore, type ActivationRecord } from '@kindling/core';
 import { FeedRepository } from '@kindling/host';
 import { openwhiskClient, type OpenWhiskClient } from '@kindling/test-support';
 import { GUEST_KEY, openHarness, type Harness } from '../test-support/api-harness.js';
@@ -79,13 +79,39 @@ describe('the openwhisk npm client', () => {
     await eventually(async () => (await repo.feeds.get(feed.id)) === null, 'the feed record removed');
   });
 
+  it('counts, filters by name and pages activations with count, name, skip and limit', async () => {
+    const store = await KeyValueActivationStore.open(harness.store);
+    const start = Date.now() - 60_000;
+    const record = (namespace: string, name: string, i: number): ActivationRecord => ({
+      namespace,
+      name,
+      subject: namespace,
+      activationId: activationIdFor(start + i, namespace, name, String(i)),
+      start: start + i,
+      response: activationResponse(0, { i }),
+      logs: [],
+      annotations: [],
+      version: '0.0.1',
+      publish: false,
+    });
+    const sensor = Array.from({ length: 25 }, (_, i) => record('guest', 'sensor', i));
+    await store.putMany([...sensor, ...Array.from({ length: 10 }, (_, i) => record('guest', 'other', i)), record('someone-else', 'sensor', 99)]);
+    // The client's typings declare no `count`; it sends it (and answers `{ activations: n }`).
+    const list = (options: Record<string, unknown>) => (ow.activations.list as (options: Record<string, unknown>) => Promise<unknown>).call(ow.activations, options);
+    expect(await list({ name: 'sensor', count: true })).toEqual({ activations: 25 });
+    const page = (await list({ name: 'sensor', skip: 20, limit: 10 })) as Array<{ activationId: string }>;
+    expect(page.map((a) => a.activationId)).toEqual(sensor.slice(0, 5).map((r) => r.activationId).reverse());
+    const since = (await list({ name: 'sensor', since: start + 20, count: true })) as { activations: number };
+    expect(since).toEqual({ activations: 5 });
+  });
+
   it('lists and reads activations, and deletes an action', async () => {
     const list = await ow.activations.list({ limit: 5 });
     // The feed lifecycle calls above are activations of the caller.
     expect(list.length).toBeGreaterThan(0);
     expect(list[0]).toMatchObject({ namespace: 'guest', name: 'ticker' });
     const id = list[0]!.activationId;
-    const store = await ActivationStore.open(harness.store);
+    const store = await KeyValueActivationStore.open(harness.store);
     expect((await store.get('guest', id))?.response.success).toBe(true);
     expect(await ow.activations.result({ name: id })).toMatchObject({ status: 'success', success: true });
     expect(await ow.activations.logs({ name: id })).toEqual({ logs: [] });

@@ -298,6 +298,13 @@ describe('activation', () => {
     );
   });
 
+  it('list --count asks the API to count what the filters select (name, status) and prints the number', async () => {
+    api.on('GET', 'namespaces/_/activations', { status: 200, body: { activations: 1234 } });
+    const run = await kindling('activation', 'list', 'hello', '--status', 'application-error', '--count');
+    expect(api.only().query).toEqual({ name: 'hello', status: 'application-error', count: 'true' });
+    expect(run.out).toBe('1234\n');
+  });
+
   it('logs prints the lines, result the result', async () => {
     api.on('GET', `namespaces/_/activations/${ACTIVATION_ID}/logs`, { status: 200, body: { logs: ['line one', 'line two'] } });
     api.on('GET', `namespaces/_/activations/${ACTIVATION_ID}/result`, { status: 200, body: { status: 'success', success: true, result: { n: 1 } } });

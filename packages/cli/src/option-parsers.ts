@@ -30,3 +30,13 @@ export function secondsAsMs(text: string): number {
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return Math.round(value * 1000);
 }
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A positive duration with its unit (`90m`, `24h`, `7d`; also `s` and `ms`); returned in milliseconds. */
+export function durationMs(text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  const value = match ? Number(match[1]) * DURATION_UNITS_MS[match[2]!]! : 0;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidArgumentError('expected a positive whole number with a unit: ms, s, m, h or d (such as 24h or 7d)');
+  return value;
+}

@@ -114,6 +114,18 @@ describe('kindling up', () => {
     run.dispose();
   });
 
+  it('passes where activations go and how long they stay, from flags or else the environment', async () => {
+    const flags = await up(['--activations', 'postgres://kindling:pw@db/acts', '--activations-max-age', '7d', '--activations-max-count', '5000']);
+    expect(flags.options?.activations).toEqual({ url: 'postgres://kindling:pw@db/acts', maxAgeMs: 7 * 86_400_000, maxCountPerNamespace: 5000 });
+    const env = await up(['--activations-max-age', '90m'], { KINDLING_ACTIVATIONS_URL: 'postgresql://db/acts', KINDLING_ACTIVATIONS_MAX_AGE: '2d' });
+    expect(env.options?.activations).toEqual({ url: 'postgresql://db/acts', maxAgeMs: 90 * 60_000 });
+    expect((await up([])).options?.activations).toEqual({});
+    for (const [argv, environment] of [[['--activations-max-age', '24'], {}], [['--activations', 'mysql://db'], {}], [[], { KINDLING_ACTIVATIONS_MAX_COUNT: 'many' }]] as const) {
+      const run = await up([...argv], environment);
+      expect({ argv, started: run.options !== undefined, ok: run.code === ExitCode.ok }).toEqual({ argv, started: false, ok: false });
+    }
+  });
+
   it('refuses bad flags with exit 2 before starting anything', async () => {
     for (const argv of [['--runtime', 'vm'], ['--port', '70000'], ['--port', 'http'], ['--auth', 'no-colon'], ['--roles', 'api,cron'], ['--roles', '']]) {
       const run = await up(argv);

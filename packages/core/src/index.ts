@@ -28,6 +28,7 @@ export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { BoundedCache } from './bounded-cache.js';
 export { deadLetterMessage, DeadLetterHeaders, headerValue, publishDeadLetter, type DeadLetterKind, type DeadLetterOutcome } from './dead-letter.js';
 export { createLogger, type CreateLoggerOptions, type Logger, REDACTED_PATHS, scrubbingLogger, scrubSecrets, silentLogger } from './logger.js';
+export { connectionSecrets, scrubbedError } from './connection-secrets.js';
 export { activationIdFor, activationTime, deterministicId, isActivationId, randomActivationId, randomId, ruleActivationId, triggerActivationId } from './ids.js';
 export { type CloudEvent, createCloudEvent, type NewEvent } from './cloudevent.js';
 export { annotation, bumpVersion, type EntityBase, type EntityPath, fromParams, type KeyValue, keyValueSchema, keyValuesSchema, toParams } from './model/common.js';
@@ -37,6 +38,8 @@ export { type RulePut, rulePutSchema, type RuleRecord, ruleStatusChangeSchema } 
 export { type FeedDesiredState, type FeedRecord, type FeedStatusName, type FeedStatusRecord } from './model/feed.js';
 export { type ActivationRecord, activationResponse, type ActivationResponse, ActivationStatus, type ActivationStatusCode, type InvocationMessage, statusText } from './model/activation.js';
 export { type EntityKind, EntityStore, type EntityTypes } from './entities/entity-store.js';
-export { type ActivationQuery, ActivationStore } from './entities/activation-store.js';
+export { type ActivationQuery, type ActivationRetention, type ActivationStore, DEFAULT_ACTIVATION_LIMIT, type PruneStep } from './entities/activation-store.js';
+export { MAX_ACTIVATION_LIMIT, parseActivationQuery, parseActivationRetention } from './entities/activation-query.js';
+export { DEFAULT_KEY_VALUE_RETENTION, KeyValueActivationStore } from './entities/key-value-activation-store.js';
 export { type Role, ROLES } from './roles.js';
 export { z } from 'zod';

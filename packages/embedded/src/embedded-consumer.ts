@@ -178,7 +178,12 @@ export class EmbeddedConsumer {
     } finally {
       subscriber.inFlight--;
       if (subscriber.stopped && subscriber.inFlight === 0) subscriber.whenIdle?.();
-      this.pump();
+      try {
+        this.pump();
+      } catch (error) {
+        // Reading the stream failed (the database is unusable): say so rather than stall unseen.
+        this.log.error({ consumer: this.name, err: messageOf(error) }, 'delivering the next messages failed');
+      }
     }
   }
 

@@ -54,14 +54,19 @@ export class GroupedWriter {
     this.write(write).catch((error: unknown) => this.log.warn({ err: messageOf(error) }, 'an unawaited write failed'));
   }
 
-  /** Runs `hook` once just before this turn's commit, however often it is asked for under `key`. */
+  /**
+   * Runs `hook` once just before this turn's commit, however often it is asked for under `key`.
+   * Once the writer has failed or closed, nothing is run: the writes themselves report that.
+   */
   beforeCommit(key: string, hook: () => void): void {
+    if (this.failure || this.closed) return;
     this.open();
     this.beforeCommitHooks.set(key, hook);
   }
 
   /** Runs `hook` once just after this turn's commit, before the writes' promises resolve. */
   afterCommit(key: string, hook: () => void): void {
+    if (this.failure || this.closed) return;
     this.open();
     this.afterCommitHooks.set(key, hook);
   }

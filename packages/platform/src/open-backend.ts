@@ -2,11 +2,16 @@ import { join } from 'node:path';
 import type { EventBus, KeyValueStore } from '@kindling/core';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
+import type { SqliteActivationStoreOptions } from '@kindling/activations';
 import type { PlatformOptions } from './platform-options.js';
 
 export interface Backend {
   bus: EventBus;
   store: KeyValueStore;
+  /** The embedded backend's SQLite database, when it has one: activation records live in the same file. */
+  database?: SqliteActivationStoreOptions['database'];
+  /** How the owner of `database` runs a write (in its turn's transaction). */
+  write?: SqliteActivationStoreOptions['write'];
   close(): Promise<void>;
 }
 

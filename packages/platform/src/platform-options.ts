@@ -1,4 +1,5 @@
 import type { Logger, Role } from '@kindling/core';
+import type { ActivationStoreSettings } from './open-activation-store.js';
 
 /** How `startPlatform` is configured: what `kindling up` builds from its command line. */
 export interface PlatformOptions {
@@ -7,6 +8,8 @@ export interface PlatformOptions {
   dataDir: string;
   auth?: string;
   natsUrl?: string;
+  /** Where activation records go and how long they stay (`--activations`, `--activations-max-age`, `--activations-max-count`). */
+  activations?: ActivationStoreSettings;
   runtime: 'process' | 'docker';
   providers: string[];
   mqttPort?: number;

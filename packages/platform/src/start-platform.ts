@@ -1,11 +1,14 @@
 import { mkdir } from 'node:fs/promises';
-import { KindlingError, messageOf, ROLES, type EventBus, type KeyValueStore, type Logger, type Role } from '@kindling/core';
+import { KeyValueActivationStore, KindlingError, messageOf, ROLES, type EventBus, type KeyValueStore, type Logger, type Role } from '@kindling/core';
 import type { ProviderDefinition } from '@kindling/sdk';
 import { FeedHost, loadProviderPackage, ProviderRegistry } from '@kindling/host';
 import { createApi, NamespaceStore, type HookDispatcher } from '@kindling/api';
 import { compileRuleFilter, RuleEngine } from '@kindling/rules';
 import { Invoker } from '@kindling/runner';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@kindling/mqtt-broker';
+import { ActivationPruner } from '@kindling/activations';
+import { openActivationStore } from './open-activation-store.js';
+import { startKeyValueActivationImport } from './import-key-value-activations.js';
 import { builtInProviders } from './built-in-providers.js';
 import { openBackend } from './open-backend.js';
 import { resolveGuestAuth } from './guest-auth.js';
@@ -38,6 +41,25 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const backend = await openBackend(options);
     stack.push(() => backend.close());
     const { bus, store } = backend;
+    const activations = await openActivationStore(options.activations ?? {}, {
+      store,
+      embedded: !options.natsUrl,
+      dataDir: options.dataDir,
+      log,
+      ...(backend.database ? { database: backend.database, ...(backend.write ? { write: backend.write.bind(backend) } : {}) } : {}),
+    });
+    stack.push(() => activations.close());
+    if (!(activations instanceof KeyValueActivationStore)) {
+      // Records an earlier Kindling kept in the key-value bucket move over while the platform serves.
+      const importing = startKeyValueActivationImport(store, activations, log.child({ component: 'activations' }));
+      stack.push(() => importing.stop());
+    }
+    if (roles.includes('api')) {
+      // Pruning is idempotent, so every API process may run it; each still does it in small steps.
+      const pruner = new ActivationPruner({ store: activations, log: log.child({ component: 'activations' }) });
+      pruner.start();
+      stack.push(() => pruner.stop());
+    }
 
     const guestAuth = await resolveGuestAuth(options.dataDir, options.auth);
     await (await NamespaceStore.open(store)).ensureNamespace('guest', guestAuth);
@@ -47,7 +69,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const publicUrl = options.publicUrl ?? listenUrl;
     if (roles.includes('invoker')) {
       const runtime = await createRuntime(options, publicUrl, log);
-      const invoker = new Invoker({ bus, store, runtime, log: log.child({ role: 'invoker' }) });
+      const invoker = new Invoker({ bus, store, activations, runtime, log: log.child({ role: 'invoker' }) });
       await invoker.start();
       // Together: the invoker would otherwise wait out the actions still running; interrupted
       // invocations are not acked, so the bus delivers them again on the next start.
@@ -57,7 +79,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     }
 
     if (roles.includes('rules')) {
-      const rules = new RuleEngine({ bus, store, log: log.child({ role: 'rules' }) });
+      const rules = new RuleEngine({ bus, store, activations, log: log.child({ role: 'rules' }) });
       await rules.start();
       stack.push(() => rules.stop());
     }
@@ -75,6 +97,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       const api = await createApi({
         store,
         bus,
+        activations,
         registry,
         log: log.child({ role: 'api' }),
         hooks,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
-  ActivationStore,
   DeadLetterHeaders,
+  KeyValueActivationStore,
   createCloudEvent,
   decodeJson,
   encodeJson,
@@ -161,14 +161,14 @@ for (const backendKind of backends) {
   backendKind.describe(`RuleEngine on ${backendKind.name}`, () => {
     let backend: Backend;
     let entities: EntityStore;
-    let activations: ActivationStore;
+    let activations: KeyValueActivationStore;
     const engines: RuleEngine[] = [];
     const collectors: Array<{ stop(): Promise<void> }> = [];
 
     beforeEach(async () => {
       backend = await backendKind.open();
       entities = await EntityStore.open(backend.store);
-      activations = await ActivationStore.open(backend.store);
+      activations = await KeyValueActivationStore.open(backend.store);
     });
 
     afterEach(async () => {

@@ -1,5 +1,6 @@
 import {
-  ActivationStore,
+  KeyValueActivationStore,
+  type ActivationStore,
   backoffDelay,
   deadLetterMessage,
   encodeJson,
@@ -26,6 +27,8 @@ export interface RuleEngineOptions {
   bus: EventBus;
   store: KeyValueStore;
   log: Logger;
+  /** Where activation records go; default the bounded store on `store` (`KeyValueActivationStore`). */
+  activations?: ActivationStore;
   /** Events processed at once by this engine. Default 256. */
   maxInFlight?: number;
   /** Deliveries after which a failing event goes to the dead letters. Default 5. */
@@ -84,7 +87,7 @@ export class RuleEngine {
   /** Loads the triggers and rules, then starts taking events. */
   async start(): Promise<void> {
     if (this.consumption) throw new KindlingError('KND_INTERNAL', 'the rule engine is already started');
-    this.activations = await ActivationStore.open(this.options.store);
+    this.activations = this.options.activations ?? (await KeyValueActivationStore.open(this.options.store));
     // The index must be complete before the first event: an event for a trigger not yet loaded
     // would be acked as one for a deleted trigger.
     await this.book.start();

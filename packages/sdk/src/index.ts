@@ -75,11 +75,6 @@ export { compileQueryFilter } from './query-filter.js';
 /** A compiled query filter. */
 export type { QueryFilter } from './query-filter.js';
 
-/** The secret parts of a connection string (user info, password, raw and decoded), to scrub from messages. */
-export { connectionSecrets } from './connection-secrets.js';
-/** An error whose message has every secret of a connection string replaced, its driver code kept. */
-export { scrubbedError } from './connection-secrets.js';
-
 /** What a secret feed parameter reads as wherever it is shown. */
 export { SECRET_MASK } from './secret-mask.js';
 
@@ -105,6 +100,10 @@ export { createLogger } from '@kindling/core';
 export { silentLogger } from '@kindling/core';
 /** Replaces each secret in a text with a mask: for error messages that may quote a connection string. */
 export { scrubSecrets } from '@kindling/core';
+/** The secret parts of a connection string (the whole string, its password and user info, encoded and decoded). */
+export { connectionSecrets } from '@kindling/core';
+/** An error whose message has every secret of a connection string removed: safe to log and store. */
+export { scrubbedError } from '@kindling/core';
 /** The clock a feed gets as `ctx.clock`: all its timers go through it so a test can drive time. */
 export type { Clock } from '@kindling/core';
 /** A timer set on a `Clock`. */

@@ -1,4 +1,4 @@
-import { isActivationId, KindlingError, type ActivationQuery, type ActivationRecord } from '@kindling/core';
+import { isActivationId, KindlingError, type ActivationQuery, type ActivationRecord, type ActivationStatusCode } from '@kindling/core';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api-context.js';
 import { ownNamespace } from '../http/caller.js';
@@ -19,7 +19,10 @@ export function registerActivationRoutes(app: FastifyInstance, ctx: ApiContext):
     return record;
   }
 
-  /** Newest first; `name`, `skip`, `limit`, `since`/`upto` (epoch ms), `docs` for whole records, `count`. */
+  /**
+   * Newest first; `name`, `status`, `skip`, `limit`, `since`/`upto` (epoch ms), `docs` for
+   * whole records, `count` for the number of records the filters select.
+   */
   app.get<{ Params: { ns: string }; Querystring: Query }>('/namespaces/:ns/activations', async (request) => {
     const namespace = ownNamespace(request, request.params.ns);
     const list = listQuery(request.query, 'activations');
@@ -28,14 +31,13 @@ export function registerActivationRoutes(app: FastifyInstance, ctx: ApiContext):
     const query: ActivationQuery = { skip: list.skip, limit: list.limit };
     const name = request.query.name;
     if (name) query.name = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
+    const status = statusQuery(request.query);
+    if (status !== undefined) query.status = status;
     const since = integerQuery(request.query, 'since');
     const upto = integerQuery(request.query, 'upto');
     if (since !== undefined) query.since = since;
     if (upto !== undefined) query.upto = upto;
-    if (list.count) {
-      const all = await activations.list(namespace, { ...query, skip: 0, limit: Number.MAX_SAFE_INTEGER });
-      return { activations: all.length };
-    }
+    if (list.count) return { activations: await activations.count(namespace, query) };
     const records = await activations.list(namespace, query);
     return records.map(docs ? activationView : activationBrief);
   });
@@ -54,4 +56,17 @@ export function registerActivationRoutes(app: FastifyInstance, ctx: ApiContext):
     const namespace = ownNamespace(request, request.params.ns);
     return activationResponseView(await activation(namespace, request.params.id));
   });
+}
+
+/** `status=success|application-error|developer-error|internal-error`: OpenWhisk's four outcomes. */
+const STATUS_VALUES: Record<string, ActivationStatusCode> = { success: 0, 'application-error': 1, 'developer-error': 2, 'internal-error': 3 };
+
+function statusQuery(query: Query): ActivationStatusCode | undefined {
+  const value = query.status;
+  if (value === undefined || value === '') return undefined;
+  const code = STATUS_VALUES[value];
+  if (code === undefined) {
+    throw new KindlingError('KND_VALIDATION', `'status' must be one of ${Object.keys(STATUS_VALUES).join(', ')}, not '${value}'.`, { field: 'status' });
+  }
+  return code;
 }

@@ -1,5 +1,5 @@
 import { annotation } from '@kindling/core';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { entityPath, isRecord } from '../api-client.js';
 import { timestamp } from '../option-parsers.js';
 import { formatDuration, formatTime } from '../output.js';
@@ -11,7 +11,12 @@ import { addListOptions, type ListFlags } from './list-options.js';
 interface ActivationListFlags extends ListFlags {
   since?: number;
   upto?: number;
+  status?: string;
+  count?: boolean;
 }
+
+/** The API's `status` filter values: OpenWhisk's four outcomes. */
+const STATUSES = ['success', 'application-error', 'developer-error', 'internal-error'];
 
 export function registerActivationCommands(program: Command, runtime: CliRuntime, userAgent: string): void {
   const group = program.command('activation').description('records of trigger fires and action runs');
@@ -21,10 +26,19 @@ export function registerActivationCommands(program: Command, runtime: CliRuntime
     .description('list activations, newest first, of all entities or of one action or trigger')
     .option('--since <time>', 'only those started at or after this time (epoch ms or a date)', timestamp)
     .option('--upto <time>', 'only those started at or before this time (epoch ms or a date)', timestamp)
+    .addOption(new Option('--status <status>', 'only those with this outcome').choices(STATUSES))
+    .option('--count', 'print how many activations the filters select instead of listing them')
     .action(async (name: string | undefined, flags: ActivationListFlags, command: Command) => {
       const ctx = context(command);
+      const filters = { name, since: flags.since, upto: flags.upto, status: flags.status };
+      if (flags.count) {
+        const { body } = await (await ctx.api()).request<{ activations: number }>('GET', entityPath('activations', ''), { query: { ...filters, count: true } });
+        if (ctx.out.json) ctx.out.value(body);
+        else runtime.io.stdout(`${body.activations}\n`);
+        return;
+      }
       const { body } = await (await ctx.api()).request<ActivationSummary[]>('GET', entityPath('activations', ''), {
-        query: { name, limit: flags.limit, skip: flags.skip, since: flags.since, upto: flags.upto },
+        query: { ...filters, limit: flags.limit, skip: flags.skip },
       });
       ctx.out.list(body, [
         { header: 'start', value: (a) => formatTime(a.start) },

@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { createLogger, KindlingError, messageOf, ROLES, type Role } from '@kindling/core';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { checkAuth, configFilePath, writeConfigFile } from '../config.js';
-import { integerIn, repeatable } from '../option-parsers.js';
+import { durationMs, integerIn, repeatable } from '../option-parsers.js';
 import { Output } from '../output.js';
-import type { PlatformOptions, RunningPlatform } from '@kindling/platform';
+import type { ActivationStoreSettings, PlatformOptions, RunningPlatform } from '@kindling/platform';
 import type { CliRuntime, GlobalOptions } from '../runtime.js';
 import { watchShutdownSignals } from '../shutdown-signals.js';
 
@@ -13,6 +13,9 @@ interface UpFlags {
   host: string;
   dataDir?: string;
   nats?: string;
+  activations?: string;
+  activationsMaxAge?: number;
+  activationsMaxCount?: number;
   runtime: 'process' | 'docker';
   provider?: string[];
   mqttPort?: number;
@@ -29,6 +32,9 @@ export function registerUpCommand(program: Command, runtime: CliRuntime): void {
     .option('--host <host>', 'address the REST API listens on', '127.0.0.1')
     .option('--data-dir <dir>', 'where entities, feeds and cursors are kept (default: $KINDLING_DATA_DIR or ./.kindling)')
     .option('--nats <url>', 'use NATS JetStream at this URL instead of the embedded bus and store')
+    .option('--activations <url>', 'keep activation records in PostgreSQL at this postgres:// URL (default: $KINDLING_ACTIVATIONS_URL, else SQLite when embedded, a bounded store on NATS)')
+    .option('--activations-max-age <duration>', 'prune activation records older than this: 90m, 24h, 7d (default 24h; 7d on PostgreSQL)', durationMs)
+    .option('--activations-max-count <n>', 'keep at most this many activation records per namespace (default 1,000,000 embedded, 10,000 on NATS without PostgreSQL, none on PostgreSQL)', integerIn(1))
     .addOption(new Option('--runtime <runtime>', 'how actions run').choices(['process', 'docker']).default('process'))
     .option('--provider <package>', 'also load this feed provider package; repeatable', repeatable)
     .option('--mqtt-port <port>', 'port of the embedded MQTT broker', integerIn(0, 65_535))
@@ -86,6 +92,7 @@ export function platformOptions(flags: UpFlags, globals: GlobalOptions, runtime:
     dataDir,
     auth: globals.auth === undefined ? undefined : checkAuth(globals.auth, '--auth'),
     natsUrl: flags.nats,
+    activations: activationSettings(flags, runtime.env),
     runtime: flags.runtime,
     providers: flags.provider ?? [],
     mqttPort: flags.mqttPort,
@@ -95,6 +102,26 @@ export function platformOptions(flags: UpFlags, globals: GlobalOptions, runtime:
     // Logs go to stderr: stdout carries what `up` reports (the URL and key), for people or for --json.
     log: createLogger({ name: 'kindling', destination: process.stderr }),
   };
+}
+
+/** Flags first, then the environment; a bad value in the environment is refused as a flag's would be. */
+function activationSettings(flags: UpFlags, env: CliRuntime['env']): ActivationStoreSettings {
+  const fromEnv = <T>(name: string, parse: (text: string) => T): T | undefined => {
+    const text = env[name];
+    if (text === undefined || text === '') return undefined;
+    try {
+      return parse(text);
+    } catch (error) {
+      throw new KindlingError('KND_VALIDATION', `${name}: ${messageOf(error)}`, { field: name });
+    }
+  };
+  const url = flags.activations ?? fromEnv('KINDLING_ACTIVATIONS_URL', (text) => text);
+  const maxAgeMs = flags.activationsMaxAge ?? fromEnv('KINDLING_ACTIVATIONS_MAX_AGE', durationMs);
+  const maxCountPerNamespace = flags.activationsMaxCount ?? fromEnv('KINDLING_ACTIVATIONS_MAX_COUNT', integerIn(1));
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new KindlingError('KND_VALIDATION', "'--activations' must be a postgres:// or postgresql:// URL", { field: 'activations' });
+  }
+  return { ...(url ? { url } : {}), ...(maxAgeMs ? { maxAgeMs } : {}), ...(maxCountPerNamespace ? { maxCountPerNamespace } : {}) };
 }
 
 function rolesList(text: string): Role[] {

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ActivationStore,
   Buckets,
   DeadLetterHeaders,
+  KeyValueActivationStore,
   EntityStore,
   Subjects,
   decodeJson,
@@ -68,7 +68,7 @@ describe.each(backends)('Invoker on %s', (_name, describeBackend, openBackend) =
   let runtime: ProcessRuntime;
   let invoker: Invoker;
   let entities: EntityStore;
-  let activations: ActivationStore;
+  let activations: KeyValueActivationStore;
   let dir: string;
 
   beforeAll(() => {
@@ -81,7 +81,7 @@ describe.each(backends)('Invoker on %s', (_name, describeBackend, openBackend) =
     runtime = new ProcessRuntime({ prewarm: [] });
     await runtime.start();
     entities = await EntityStore.open(backend.store);
-    activations = await ActivationStore.open(backend.store);
+    activations = await KeyValueActivationStore.open(backend.store);
   });
 
   afterEach(async () => {

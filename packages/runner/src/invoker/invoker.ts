@@ -1,6 +1,7 @@
 import {
-  ActivationStore,
   BoundedCache,
+  KeyValueActivationStore,
+  type ActivationStore,
   EntityStore,
   Subjects,
   backoffDelay,
@@ -29,6 +30,8 @@ export interface InvokerOptions {
   bus: EventBus;
   /** The store holding actions and activation records. */
   store: KeyValueStore;
+  /** Where activation records go; default the bounded store on `store` (`KeyValueActivationStore`). */
+  activations?: ActivationStore;
   /** Runs the code actions; started and stopped by its owner, not by the invoker. */
   runtime: ActionRuntime;
   log?: Logger;
@@ -87,7 +90,7 @@ export class Invoker {
 
   async start(): Promise<void> {
     if (this.consumption) return;
-    const [entities, activations] = await Promise.all([EntityStore.open(this.options.store), ActivationStore.open(this.options.store)]);
+    const [entities, activations] = await Promise.all([EntityStore.open(this.options.store), this.options.activations ?? KeyValueActivationStore.open(this.options.store)]);
     this.activations = activations;
     this.executor = new ActionExecutor({
       runtime: this.options.runtime,

@@ -1,4 +1,5 @@
-import { messageOf, scrubSecrets } from '@kindling/core';
+import { messageOf } from './errors.js';
+import { scrubSecrets } from './logger.js';
 
 /**
  * The secret parts of a connection string (`postgres://app:pw@db/x`, `mongodb://app:pw@a,b/?…`):
