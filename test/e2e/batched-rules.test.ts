@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
+  DeadLetterHeaders,
   KeyValueActivationStore,
   createCloudEvent,
   decodeJson,
@@ -219,7 +220,7 @@ for (const backendKind of backends) {
       await eventually(async () => dead.length >= 1, 'the batch in the dead letters');
       expect(dead).toHaveLength(1);
       expect(dead[0]!.subject).toBe(Subjects.deadLetter('invoke', NS, 'sink'));
-      expect(dead[0]!.headers['kindling-reason']).toMatch(/^batch of 3 events failed 2 times: application error: sink down for 3 events/);
+      expect(dead[0]!.headers[DeadLetterHeaders.reason]).toMatch(/^batch of 3 events failed 2 times: application error: sink down for 3 events/);
       const invocation = decodeJson<InvocationMessage>(dead[0]!.data);
       expect((invocation.params.events as CloudEvent[]).map((e) => e.id)).toEqual(events.map((e) => e.id));
       // Its last run is on record, as an ordinary failed activation.

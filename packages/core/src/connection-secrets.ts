@@ -2,32 +2,40 @@ import { messageOf } from './errors.js';
 import { scrubSecrets } from './logger.js';
 
 /**
- * The secret parts of a connection string: the whole string, and its password and user info as
- * they appear in it and decoded, since drivers quote either in their messages.
+ * The secret parts of a connection string (`postgres://app:pw@db/x`, `mongodb://app:pw@a,b/?…`):
+ * the whole string; the user info and the password, as they appear in it and decoded, since
+ * drivers quote either in their messages; and a `password` query parameter. Longest first, so
+ * that a password inside the whole string does not leave the rest of it behind. A user name
+ * without a password is not a secret, and is left in messages that name it.
  */
 export function connectionSecrets(connection: string): string[] {
-  const secrets = [connection];
-  try {
-    const url = new URL(connection);
-    for (const part of [url.password, url.username && url.password ? `${url.username}:${url.password}` : '']) {
-      if (!part) continue;
-      secrets.push(part);
-      const decoded = safeDecode(part);
-      if (decoded !== part) secrets.push(decoded);
-    }
-    const fromQuery = url.searchParams.get('password');
-    if (fromQuery) secrets.push(fromQuery, encodeURIComponent(fromQuery));
-  } catch {
-    // Not a URL: only the whole string can be recognised.
+  const secrets = new Set([connection]);
+  const add = (part: string) => {
+    if (!part) return;
+    secrets.add(part);
+    secrets.add(safeDecode(part));
+  };
+  // Cut by hand: `new URL` cannot parse every connection string (MongoDB's lists several hosts).
+  const userInfo = /^[a-z][a-z0-9+.-]*:\/\/([^@/]+)@/i.exec(connection)?.[1];
+  if (userInfo?.includes(':')) {
+    add(userInfo);
+    add(userInfo.slice(userInfo.indexOf(':') + 1));
   }
-  // Longest first, so that a password inside the whole string does not leave the rest behind.
-  return secrets.sort((a, b) => b.length - a.length);
+  const query = connection.indexOf('?');
+  const fromQuery = query === -1 ? null : new URLSearchParams(connection.slice(query + 1)).get('password');
+  if (fromQuery) {
+    secrets.add(fromQuery);
+    secrets.add(encodeURIComponent(fromQuery));
+  }
+  return [...secrets].sort((a, b) => b.length - a.length);
 }
 
-/** An error whose message is safe to log and store: every secret of `connection` removed. */
+/**
+ * An error whose message is safe to log and store: every secret of `connection` replaced. Keeps
+ * the original's string `code` (a driver's error code, such as PostgreSQL's `28P01`).
+ */
 export function scrubbedError(error: unknown, connection: string): Error {
-  const message = scrubSecrets(messageOf(error), connectionSecrets(connection));
-  const scrubbed = new Error(message);
+  const scrubbed = new Error(scrubSecrets(messageOf(error), connectionSecrets(connection)));
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') Object.assign(scrubbed, { code });
   return scrubbed;

@@ -26,6 +26,8 @@ export { JsonBucket, type Versioned } from './json-bucket.js';
 export { BucketMirror, type MirrorListener } from './bucket-mirror.js';
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { BoundedCache } from './bounded-cache.js';
+export { deadLetterMessage, DeadLetterHeaders, headerValue, publishDeadLetter, type DeadLetterKind, type DeadLetterOutcome } from './dead-letter.js';
 export { createLogger, type CreateLoggerOptions, type Logger, REDACTED_PATHS, scrubbingLogger, scrubSecrets, silentLogger } from './logger.js';
 export { connectionSecrets, scrubbedError } from './connection-secrets.js';
 export { activationIdFor, activationTime, batchActivationId, deterministicId, isActivationId, randomActivationId, randomId, ruleActivationId, triggerActivationId } from './ids.js';

@@ -1,4 +1,3 @@
 export { RuleEngine, type RuleEngineOptions, type RuleEngineMetrics } from './rule-engine.js';
 export { compileRuleFilter, type RuleFilter } from './rule-filter.js';
-export { DeadLetterHeaders } from './dead-letter.js';
 export { payloadParams } from './trigger-event.js';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import {
+  DeadLetterHeaders,
   KeyValueActivationStore,
   createCloudEvent,
   decodeJson,
@@ -27,7 +28,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithNats, eventually, NATS_URL } from '@kindling/test-support';
-import { DeadLetterHeaders } from './dead-letter.js';
 import { RuleEngine, type RuleEngineOptions } from './rule-engine.js';
 
 /**

@@ -3,6 +3,7 @@ import {
   KeyValueActivationStore,
   type ActivationStore,
   backoffDelay,
+  deadLetterMessage,
   encodeJson,
   isKindlingError,
   KindlingError,
@@ -20,7 +21,6 @@ import {
   type KeyValueStore,
   type Logger,
 } from '@kindling/core';
-import { publishDeadLetter } from './dead-letter.js';
 import { RuleBatcher } from './rule-batcher.js';
 import { RuleBook, type IndexedRule } from './rule-book.js';
 import { ruleLogLine, triggerActivationRecord, type RuleOutcome } from './trigger-activation.js';
@@ -334,16 +334,13 @@ export class RuleEngine {
   }
 
   private async deadLetter(message: BusMessage, reason: string): Promise<void> {
-    try {
-      const subject = await publishDeadLetter(this.options.bus, message, reason);
-      message.term();
+    const outcome = await deadLetterMessage(this.options.bus, 'events', message, reason, this.retryBackoff);
+    if ('deadLetter' in outcome) {
       this.counters.deadLetters++;
-      this.log.error({ subject: message.subject, seq: message.seq, deadLetter: subject, reason }, 'event sent to the dead letters');
-    } catch (error) {
-      // Never drop an event that is not safely in the dead letters: try again later.
-      const delayMs = backoffDelay(message.deliveryCount, this.retryBackoff);
-      this.log.error({ subject: message.subject, seq: message.seq, reason, err: messageOf(error), retryInMs: delayMs }, 'could not dead-letter an event');
-      message.nak(delayMs);
+      this.log.error({ subject: message.subject, seq: message.seq, deadLetter: outcome.deadLetter, reason }, 'event sent to the dead letters');
+    } else {
+      // Never drop an event that is not safely in the dead letters: it comes back to be tried again.
+      this.log.error({ subject: message.subject, seq: message.seq, reason, err: messageOf(outcome.error), retryInMs: outcome.retryInMs }, 'could not dead-letter an event');
     }
   }
 }

@@ -70,6 +70,11 @@ export { connection } from './patterns.js';
 /** Options of `connection`. */
 export type { ConnectionOptions } from './patterns.js';
 
+/** Compiles a tenant's MongoDB query into a filter that may query, never run code (rules, feed `filter` params). */
+export { compileQueryFilter } from './query-filter.js';
+/** A compiled query filter. */
+export type { QueryFilter } from './query-filter.js';
+
 /** What a secret feed parameter reads as wherever it is shown. */
 export { SECRET_MASK } from './secret-mask.js';
 
@@ -105,6 +110,8 @@ export type { Clock } from '@kindling/core';
 export type { TimerHandle } from '@kindling/core';
 /** Waits on a clock, ending early (rejecting) when the signal aborts. */
 export { sleep } from '@kindling/core';
+/** A map bounded in size, evicting the entry set longest ago: for a provider's caches. */
+export { BoundedCache } from '@kindling/core';
 /** The real clock. */
 export { systemClock } from '@kindling/core';
 /** The CloudEvents 1.0 envelope of every event a feed fires. */

@@ -1,11 +1,12 @@
+import { BoundedCache } from '@kindling/sdk';
 import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import { validateDetailed } from 'node-cron';
 import type { Schedule, ScheduleBounds } from './schedule.js';
 import { TimeZone } from './time-zone.js';
 
 /** Parsing costs ~0.2 ms; feeds sharing an expression share one parse (used synchronously only). */
-const parsed = new Map<string, CronExpression>();
 const PARSED_CACHE_SIZE = 5000;
+const parsed = new BoundedCache<string, CronExpression>(PARSED_CACHE_SIZE);
 
 /** Candidates examined per question: a guard against an expression that never lands in bounds. */
 const MAX_CANDIDATES = 10_000;
@@ -33,7 +34,6 @@ function parse(expression: string): CronExpression {
   if (!expr) {
     // Matched against wall times (UTC fields that read like the local clock): see TimeZone.
     expr = CronExpressionParser.parse(expression, { tz: 'UTC', strict: false });
-    if (parsed.size >= PARSED_CACHE_SIZE) parsed.delete(parsed.keys().next().value as string);
     parsed.set(expression, expr);
   }
   return expr;

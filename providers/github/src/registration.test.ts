@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FakeGitHubApi } from './testing/fake-github-api.js';
-import { eventually, FakeClock } from '@kindling/provider-testkit';
+import { cursorValue, eventually, FakeClock } from '@kindling/provider-testkit';
 import { GUEST_KEY, IngressHarness, PUBLIC_URL } from './testing/ingress-harness.js';
 
 // github.com cannot be reached from here: these tests run the provider against a stand-in of
@@ -245,6 +245,6 @@ describe('github/webhook registers its hook on GitHub (stand-in REST API on loop
   async function readSecret(feedId: string): Promise<string | undefined> {
     const bucket = await harness.backend.store.bucket('kindling_cursors');
     const entry = await bucket.get(feedId);
-    return entry ? (JSON.parse(Buffer.from(entry.value).toString('utf8')) as { secret: string }).secret : undefined;
+    return entry ? (cursorValue(JSON.parse(Buffer.from(entry.value).toString('utf8'))) as { secret: string }).secret : undefined;
   }
 });

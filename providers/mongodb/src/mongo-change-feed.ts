@@ -1,8 +1,7 @@
-import { backoffDelay, deterministicId, FeedError, sleep, type BackoffOptions, type FeedContext } from '@kindling/sdk';
+import { backoffDelay, deterministicId, FeedError, scrubbedError, sleep, type BackoffOptions, type FeedContext } from '@kindling/sdk';
 import { changeData, changeTime, endOfStreamReason, eventIdOf, namespaceOf, parseToken, serializeToken, type MongoCursor } from './change-event.js';
 import { buildPipeline } from './change-pipeline.js';
 import type { ChangeCursor, ChangeDocument, ChangeSource, ResumeToken, WatchOptions } from './change-source.js';
-import { scrubbedMessage } from './connection-secrets.js';
 import { classifyMongoError, fatalReason } from './mongo-errors.js';
 import type { MongoChangesParams } from './params.js';
 
@@ -200,6 +199,6 @@ export class MongoChangeFeed {
   }
 
   private scrub(error: unknown): string {
-    return scrubbedMessage(error, this.options.params.uri);
+    return scrubbedError(error, this.options.params.uri).message;
   }
 }

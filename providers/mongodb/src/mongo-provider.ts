@@ -1,7 +1,6 @@
-import { defineFeedKind, defineProvider, FeedError, FeedParamError, SDK_VERSION, type BackoffOptions, type ProviderDefinition } from '@kindling/sdk';
+import { defineFeedKind, defineProvider, FeedError, FeedParamError, scrubbedError, SDK_VERSION, type BackoffOptions, type ProviderDefinition } from '@kindling/sdk';
 import type { MongoCursor } from './change-event.js';
 import type { ChangeScope, ChangeSource, ConnectChangeSource } from './change-source.js';
-import { scrubbedMessage } from './connection-secrets.js';
 import { connectWithDriver } from './driver-change-source.js';
 import { MongoChangeFeed } from './mongo-change-feed.js';
 import { classifyMongoError, fatalReason } from './mongo-errors.js';
@@ -49,7 +48,7 @@ export function createMongoProvider(options: MongoProviderOptions = {}): Provide
       try {
         source = await connect(params.uri, scopeOf(params));
       } catch (error) {
-        throw new FeedParamError('uri', `cannot connect to MongoDB: ${scrubbedMessage(error, params.uri)}`);
+        throw new FeedParamError('uri', `cannot connect to MongoDB: ${scrubbedError(error, params.uri).message}`);
       }
       try {
         if ((await source.topology()) === 'standalone') throw new FeedParamError('uri', STANDALONE);
@@ -62,7 +61,7 @@ export function createMongoProvider(options: MongoProviderOptions = {}): Provide
         }
       } catch (error) {
         if (error instanceof FeedParamError) throw error;
-        throw new FeedParamError('uri', `checking the server failed: ${scrubbedMessage(error, params.uri)}`);
+        throw new FeedParamError('uri', `checking the server failed: ${scrubbedError(error, params.uri).message}`);
       } finally {
         await source.close().catch(() => undefined);
       }
@@ -76,7 +75,7 @@ export function createMongoProvider(options: MongoProviderOptions = {}): Provide
       } catch (error) {
         const fatal = classifyMongoError(error) === 'fatal';
         const reason = fatal ? `${fatalReason(error)}: ` : '';
-        throw new FeedError(`cannot connect to MongoDB: ${reason}${scrubbedMessage(error, params.uri)}`, { retryable: !fatal });
+        throw new FeedError(`cannot connect to MongoDB: ${reason}${scrubbedError(error, params.uri).message}`, { retryable: !fatal });
       }
       const resume = options.resume ?? {};
       const follower = await MongoChangeFeed.start({

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseWith } from '@kindling/sdk';
+import { connectionSecrets, parseWith, scrubbedError } from '@kindling/sdk';
 import { buildPipeline } from './change-pipeline.js';
-import { connectionSecrets, scrubbedMessage } from './connection-secrets.js';
 import { classifyMongoError } from './mongo-errors.js';
 import { mongoChangesParams } from './params.js';
 import { mongoErrors } from './testing/fake-replica-set.js';
@@ -63,6 +62,6 @@ describe('connection secrets', () => {
   it('scrubs the uri, the user info and the password, encoded or not, from driver messages', () => {
     const uri = 'mongodb://app:p%40ss-w0rd@db1:27017,db2:27017/?replicaSet=rs0';
     expect(connectionSecrets(uri)).toEqual(expect.arrayContaining([uri, 'app:p%40ss-w0rd', 'p%40ss-w0rd', 'p@ss-w0rd']));
-    expect(scrubbedMessage(new Error(`bad auth for ${uri}: password p@ss-w0rd`), uri)).toBe('bad auth for [redacted]: password [redacted]');
+    expect(scrubbedError(new Error(`bad auth for ${uri}: password p@ss-w0rd`), uri).message).toBe('bad auth for [redacted]: password [redacted]');
   });
 });

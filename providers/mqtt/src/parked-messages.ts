@@ -39,7 +39,7 @@ export class ParkedMessages {
   /** Resolves once a feed claimed and fired the message, or the grace ended (then it is dropped). */
   park(message: InboundMessage, subscriptionIds: number[] | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.parked.add({ message, subscriptionIds, until: Date.now() + this.options.graceMs, settle: (outcome) => outcome.then(resolve, reject) });
+      this.parked.add({ message, subscriptionIds, until: Date.now() + this.options.graceMs, settle: (outcome) => void outcome.then(resolve, reject) });
       if (!this.timer) {
         this.timer = setInterval(() => this.expire(), Math.max(50, Math.min(500, this.options.graceMs / 4)));
         this.timer.unref();

@@ -1,4 +1,5 @@
 import {
+  compileQueryFilter,
   deterministicId,
   FeedError,
   isKindlingError,
@@ -7,11 +8,11 @@ import {
   type FeedContext,
   type FeedHandle,
   type FeedInstance,
+  type QueryFilter,
 } from '@kindling/sdk';
 import { BrokerConnection } from './broker-connection.js';
 import type { ConnectionTap, InboundMessage, SubscriptionRequest } from './connection-tap.js';
 import { connectionKey, connectionSettingsOf, settingsDigest } from './connection-settings.js';
-import { compileEdgeFilter, type EdgeFilter } from './edge-filter.js';
 import { decodePayload, fieldAt } from './payload-decoder.js';
 import { subscriptionParams, topicsOf, type SubscriptionParams } from './subscription-params.js';
 import { parseSubscription } from './topic-filter.js';
@@ -82,7 +83,7 @@ function subscriptionTap(feedId: string, params: SubscriptionParams, ctx: FeedCo
     const { filter, subscribeTopic } = parseSubscription(written, params.shareGroup);
     return { filter, subscribeTopic, qos: params.qos };
   });
-  const filter: EdgeFilter | undefined = params.filter ? compileEdgeFilter(params.filter) : undefined;
+  const filter: QueryFilter | undefined = params.filter ? compileQueryFilter(params.filter) : undefined;
   let filterErrorLogged = false;
 
   return {

@@ -1,5 +1,4 @@
-import { z } from '@kindling/sdk';
-import { compileEdgeFilter } from './edge-filter.js';
+import { compileQueryFilter, z } from '@kindling/sdk';
 import { parseSubscription, shareGroupProblem } from './topic-filter.js';
 
 const SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
@@ -64,7 +63,7 @@ export const subscriptionParams = z
       .record(z.string(), z.unknown(), { error: 'must be an object holding a MongoDB query, such as {"payload.temperature": {"$gt": 30}}' })
       .superRefine((value, ctx) => {
         try {
-          compileEdgeFilter(value);
+          compileQueryFilter(value);
         } catch (error) {
           ctx.addIssue({ code: 'custom', message: (error as Error).message });
         }

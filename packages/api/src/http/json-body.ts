@@ -12,7 +12,8 @@ export function acceptJsonBodies(app: FastifyInstance): void {
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
-    parseJson(request, text, (error, value) => {
+    // Fastify's parser answers through the callback; the promise it also returns carries nothing more.
+    void parseJson(request, text, (error, value) => {
       if (!error) return done(null, value);
       done(new KindlingError('KND_VALIDATION', `The request content was malformed: ${syntaxProblem(text) ?? error.message}`), undefined);
     });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Buckets,
+  DeadLetterHeaders,
   KeyValueActivationStore,
   EntityStore,
   Subjects,
@@ -13,9 +14,11 @@ import {
   silentLogger,
   type ActionRecord,
   type ActivationRecord,
+  type BusMessage,
   type EventBus,
   type InvocationMessage,
   type KeyValueStore,
+  type KvBucket,
 } from '@kindling/core';
 import { openEmbeddedBackend } from '@kindling/embedded';
 import { connectNatsBackend } from '@kindling/nats';
@@ -274,7 +277,7 @@ describe.each(backends)('Invoker on %s', (_name, describeBackend, openBackend) =
     const dead = new Promise<{ subject: string; reason: string | undefined }>((resolve) => {
       void backend.bus.consume({ durable: 'test-dead', filter: Subjects.allDeadLetters }, async (message) => {
         message.ack();
-        resolve({ subject: message.subject, reason: message.headers['kindling-reason'] });
+        resolve({ subject: message.subject, reason: message.headers[DeadLetterHeaders.reason] });
       });
     });
     await backend.bus.publish(Subjects.invocation('guest', 'junk'), encoder.encode('{"not": "an invocation"'));
@@ -282,7 +285,46 @@ describe.each(backends)('Invoker on %s', (_name, describeBackend, openBackend) =
     await putAction(nodeAction('after-junk', 'function main() { return { ok: 1 }; }'));
     expect((await invoke(invocation('after-junk', {}))).response.statusCode).toBe(0);
   });
+
+  it('sends an invocation whose failure message spans lines to the dead letters once its deliveries run out', async () => {
+    invoker = new Invoker({ bus: backend.bus, store: refusingActivationWrites(backend.store, 'disk full\nwhile writing block 7'), runtime, log: silentLogger(), maxDeliveries: 2, ackWaitMs: 2_000 });
+    await invoker.start();
+    await putAction(nodeAction('unrecordable', 'function main() { return { ok: 1 }; }'));
+    const message = invocation('unrecordable', {});
+    const dead = new Promise<BusMessage>((resolve) => {
+      void backend.bus.consume({ durable: 'test-dead-multiline', filter: Subjects.allDeadLetters }, async (deadLetter) => {
+        deadLetter.ack();
+        resolve(deadLetter);
+      });
+    });
+    await backend.bus.publish(Subjects.invocation('guest', 'unrecordable'), encodeJson(message));
+    const deadLetter = await dead;
+    expect(deadLetter.subject).toBe(Subjects.deadLetter('invoke', 'guest', 'unrecordable'));
+    expect(deadLetter.headers[DeadLetterHeaders.reason]).toBe('disk full while writing block 7');
+    expect(deadLetter.headers[DeadLetterHeaders.deliveries]).toBe('2');
+    expect(decodeJson<InvocationMessage>(deadLetter.data)).toEqual(message);
+  }, 60_000);
 }));
+
+/** A store whose activation records cannot be written: the invocation fails inside the platform with `reason`. */
+function refusingActivationWrites(store: KeyValueStore, reason: string): KeyValueStore {
+  return {
+    async bucket(name) {
+      const bucket = await store.bucket(name);
+      if (name !== Buckets.activations) return bucket;
+      const refusing: KvBucket = {
+        name: bucket.name,
+        get: (key) => bucket.get(key),
+        put: async () => Promise.reject(new Error(reason)),
+        delete: (key, options) => bucket.delete(key, options),
+        keys: (prefix) => bucket.keys(prefix),
+        watch: (options) => bucket.watch(options),
+      };
+      return refusing;
+    },
+    close: () => store.close(),
+  };
+}
 
 describe('runAction', () => {
   it('runs an action directly on a runtime and returns its record, unstored', async () => {

@@ -1,10 +1,12 @@
 import {
   ActivationRecorder,
+  BoundedCache,
   KeyValueActivationStore,
   type ActivationStore,
   Subjects,
+  backoffDelay,
+  deadLetterMessage,
   decodeJson,
-  decodeToken,
   encodeJson,
   isActivationId,
   messageOf,
@@ -13,6 +15,7 @@ import {
   silentLogger,
   z,
   type ActivationRecord,
+  type BackoffOptions,
   type BusMessage,
   type Consumption,
   type EventBus,
@@ -65,6 +68,9 @@ const invocationSchema = z.object({
 /** When an invocation interrupted by a shutdown comes back (not at once: this invoker is going away). */
 const INTERRUPTED_REDELIVERY_MS = 2_000;
 
+/** When an invocation that failed inside the platform is delivered again: 1 s, doubling, at most 30 s. */
+const RETRY_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000 };
+
 /** Records computed but not yet stored (the store failed): a redelivery stores them instead of running again. */
 const MAX_UNSTORED_RECORDS = 1000;
 
@@ -77,7 +83,7 @@ const MAX_UNSTORED_RECORDS = 1000;
 export class Invoker {
   private readonly log: Logger;
   private readonly inFlight = new Set<string>();
-  private readonly unstored = new Map<string, ActivationRecord>();
+  private readonly unstored = new BoundedCache<string, ActivationRecord>(MAX_UNSTORED_RECORDS);
   private consumption: Consumption | null = null;
   private activations: ActivationStore | null = null;
   private recorder: ActivationRecorder | null = null;
@@ -191,7 +197,7 @@ export class Invoker {
       }
       this.log.error({ activationId, err: messageOf(error), delivery: message.deliveryCount }, 'invocation failed inside the platform');
       if (message.deliveryCount >= this.maxDeliveries) await this.deadLetter(message, messageOf(error));
-      else message.nak(Math.min(30_000, 500 * 2 ** message.deliveryCount));
+      else message.nak(backoffDelay(message.deliveryCount, RETRY_BACKOFF));
     } finally {
       clearInterval(heartbeat);
       this.inFlight.delete(activationId);
@@ -205,7 +211,7 @@ export class Invoker {
    */
   private async retryBatch(message: BusMessage, record: ActivationRecord): Promise<boolean> {
     if (message.deliveryCount >= this.maxDeliveries) return false;
-    const delayMs = Math.min(30_000, 500 * 2 ** message.deliveryCount);
+    const delayMs = backoffDelay(message.deliveryCount, RETRY_BACKOFF);
     this.log.warn(
       { activationId: record.activationId, events: record.eventIds?.length, delivery: message.deliveryCount, err: failureOf(record), retryInMs: delayMs },
       'batch failed; it will run again',
@@ -219,7 +225,6 @@ export class Invoker {
       await this.recorder!.record(record);
       this.unstored.delete(record.activationId);
     } catch (error) {
-      if (this.unstored.size >= MAX_UNSTORED_RECORDS) this.unstored.delete(this.unstored.keys().next().value!);
       this.unstored.set(record.activationId, record);
       throw error;
     }
@@ -229,19 +234,11 @@ export class Invoker {
     this.options.bus.notify(Subjects.activationDone(record.namespace, record.activationId), encodeJson(record));
   }
 
-  /** Parks a message that cannot be handled on the dead-letter subject, with the reason, and drops it. */
+  /** Parks a message that cannot be handled in the dead letters, with the reason, and drops it (or retries, if they cannot take it). */
   private async deadLetter(message: BusMessage, reason: string): Promise<void> {
-    this.log.error({ subject: message.subject, reason }, 'invocation sent to the dead letters');
-    const [namespace = 'unknown', action = 'unknown'] = message.subject.split('.').slice(2).map(decodeToken);
-    try {
-      await this.options.bus.publish(Subjects.deadLetter('invoke', namespace, action), message.data, {
-        headers: { 'kindling-reason': reason.slice(0, 1000), 'kindling-subject': message.subject },
-      });
-      message.term();
-    } catch (error) {
-      this.log.error({ err: messageOf(error) }, 'could not publish to the dead letters; will retry');
-      message.nak(5_000);
-    }
+    const outcome = await deadLetterMessage(this.options.bus, 'invoke', message, reason, RETRY_BACKOFF);
+    if ('deadLetter' in outcome) this.log.error({ subject: message.subject, deadLetter: outcome.deadLetter, reason }, 'invocation sent to the dead letters');
+    else this.log.error({ subject: message.subject, reason, err: messageOf(outcome.error), retryInMs: outcome.retryInMs }, 'could not dead-letter an invocation');
   }
 }
 

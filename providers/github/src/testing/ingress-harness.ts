@@ -2,6 +2,9 @@ import { createHmac } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+// The one provider test that goes through the platform's real webhook ingress (HTTP route, body
+// limits, signature check), so it needs the API itself, not only the conformance kit.
+// eslint-disable-next-line no-restricted-imports
 import { createApi, NamespaceStore } from '@kindling/api';
 import { createLogger, KindlingError, type CloudEvent, type Clock, type Logger } from '@kindling/sdk';
 import {
