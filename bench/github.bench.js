@@ -17,7 +17,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { FeedHost, ProviderRegistry, silentLogger } from '../packages/core/dist/index.js';
+import { silentLogger } from '../packages/core/dist/index.js';
+import { FeedHost, ProviderRegistry } from '../packages/host/dist/index.js';
 import { createApi, NamespaceStore } from '../packages/api/dist/index.js';
 import { openEmbeddedBackend } from '../packages/embedded/dist/index.js';
 import { connectNatsBackend } from '../packages/nats/dist/index.js';

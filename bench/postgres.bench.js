@@ -19,7 +19,8 @@
 //   node bench/postgres.bench.js
 //   PG_BENCH_RATE=1000 PG_BENCH_SECONDS=10 PG_BENCH_BULK=50000 node bench/postgres.bench.js
 import pg from 'pg';
-import { FeedHost, FeedRepository, ProviderRegistry, randomId, silentLogger } from '../packages/core/dist/index.js';
+import { randomId, silentLogger } from '../packages/core/dist/index.js';
+import { FeedHost, FeedRepository, ProviderRegistry } from '../packages/host/dist/index.js';
 import { connectNatsBackend } from '../packages/nats/dist/index.js';
 import { pgProvider, replicationNameFor } from '../providers/postgres/dist/index.js';
 
