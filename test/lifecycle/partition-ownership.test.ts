@@ -145,9 +145,14 @@ for (const backendKind of backends) {
       expect(crashed.length).toBeGreaterThan(0);
       const crashedAt = Date.now();
       simulateCrash(b);
-      await eventually(() => crashed.every((id) => c.runningFeeds().includes(id)), 'a dead host’s feeds taken over', TAKEOVER_BOUND_MS + 2000);
+      // Its leases expire one renewal apart at most, so the last partitions (maybe without feeds)
+      // can come a period after the feeds: both within the bound.
+      await eventually(
+        () => crashed.every((id) => c.runningFeeds().includes(id)) && c.ownedPartitions().length === FEED_PARTITIONS,
+        'a dead host’s feeds and partitions taken over',
+        TAKEOVER_BOUND_MS + 2000,
+      );
       expect(Date.now() - crashedAt).toBeLessThan(TAKEOVER_BOUND_MS);
-      expect(c.ownedPartitions()).toHaveLength(FEED_PARTITIONS);
     });
 
     it('refuses a cursor write from a host that lost the partition, and stops the feed there', async () => {
